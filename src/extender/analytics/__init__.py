@@ -1,0 +1,1 @@
+"""Dashboards and reports that read across domains (through their services)."""

@@ -1,0 +1,72 @@
+"""Composition root: builds the FastAPI app from every domain's router. Only the CLI and the
+ASGI entry point import this module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.middleware.sessions import SessionMiddleware
+
+from extender import __version__
+from extender.accounts import routes as accounts_routes
+from extender.analytics import routes as analytics_routes
+from extender.config import Settings, get_settings
+from extender.curriculum import routes as curriculum_routes
+from extender.db import get_engine, session_factory
+from extender.web import system_routes
+from extender.web.deps import SESSION_COOKIE, csrf_protect
+from extender.web.errors import install_error_handlers
+from extender.web.middleware import BodySizeLimit
+from extender.web.templating import register_template_dir
+
+PACKAGE_DIR = Path(__file__).parent
+DOMAINS_WITH_TEMPLATES = ("accounts", "curriculum", "analytics")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or get_engine(settings.resolved_database_url())
+    app = FastAPI(
+        title="Extender API",
+        version=__version__,
+        description="Learn, practise, certify and place health-IT paraprofessionals. Every "
+        'error is `{"error": {"code", "message", "field"}}` with a 4xx status. Authenticate '
+        "with `Authorization: Bearer <token>` (create one on your account page).",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.env == "production",
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+
+    app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "web" / "static"), name="static")
+    for domain in DOMAINS_WITH_TEMPLATES:
+        register_template_dir(PACKAGE_DIR / domain / "templates")
+
+    app.include_router(system_routes.router)
+    for module in (accounts_routes, curriculum_routes):
+        app.include_router(module.pages)
+        app.include_router(module.api)
+    app.include_router(analytics_routes.pages)
+    return app
+
+
+def asgi() -> FastAPI:
+    """Entry point for ASGI servers: ``uvicorn --factory extender.app:asgi``."""
+    return create_app()

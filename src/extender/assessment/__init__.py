@@ -1,0 +1,1 @@
+"""Item bank, blueprints, forms, exam delivery, scoring and psychometrics."""

@@ -1,0 +1,252 @@
+"""The `extender` command. Every failure exits with code 2 and one line naming the problem."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from extender.config import ConfigurationError, Settings, get_settings, mask_url
+from extender.curriculum.content import TrackSpec
+
+app = typer.Typer(
+    help="Extender: learn, practise, certify and place health-IT extenders.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+content_app = typer.Typer(
+    help="Shipped content: tracks, lessons, items, scenarios.", no_args_is_help=True
+)
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(content_app, name="content")
+app.add_typer(users_app, name="users")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _settings() -> Settings:
+    try:
+        settings = get_settings()
+        settings.resolved_secret_key()
+        return settings
+    except ConfigurationError as exc:
+        fail(str(exc))
+
+
+def _check_database(url: str) -> None:
+    from extender.db import get_engine
+
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with get_engine(url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        fail(f"cannot reach the database at {mask_url(url)}: {reason}")
+    except Exception as exc:  # a malformed URL raises before any connection is tried
+        fail(f"cannot use the database URL {mask_url(url)}: {exc}")
+
+
+def _require_migrated(url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    from extender import migrate
+
+    head = ScriptDirectory.from_config(migrate.alembic_config(url)).get_current_head()
+    current = migrate.current_revision(url)
+    if current != head:
+        fail(
+            f"the database at {mask_url(url)} is at revision {current or 'none'}, "
+            f"not {head}; run `extender db upgrade`"
+        )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the schema to the latest revision."""
+    from extender import migrate
+
+    url = _settings().resolved_database_url()
+    _check_database(url)
+    try:
+        migrate.upgrade(url, revision)
+    except (SQLAlchemyError, FileNotFoundError) as exc:
+        fail(f"migration failed on {mask_url(url)}: {exc}")
+    out.print(f"database {mask_url(url)} is at revision {migrate.current_revision(url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    from extender import migrate
+
+    url = _settings().resolved_database_url()
+    _check_database(url)
+    out.print(migrate.current_revision(url) or "none (run `extender db upgrade`)")
+
+
+def _load_specs(content_dir: Path) -> list[TrackSpec]:
+    from extender.curriculum.content import ContentError, load_tracks
+
+    try:
+        return load_tracks(content_dir)
+    except ContentError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]{problem}[/]", highlight=False, soft_wrap=True)
+        fail(f"{len(exc.problems)} problem(s) in {content_dir}; nothing loaded")
+
+
+@content_app.command("validate")
+def content_validate(
+    content_dir: Annotated[Path | None, typer.Option("--dir", help="content folder")] = None,
+) -> None:
+    """Check every content file; exit 2 naming the file and field of each problem."""
+    directory = content_dir or _settings().content_dir
+    specs = _load_specs(directory)
+    for spec in specs:
+        out.print(
+            f"{spec.code}: {len(spec.domains)} domains, {spec.objective_count} objectives, "
+            f"weights {sum(d.weight for d in spec.domains)}%"
+        )
+    out.print(f"content in {directory} is valid")
+
+
+def _sync_content(settings: Settings, content_dir: Path) -> None:
+    from extender.accounts.audit import Actor
+    from extender.curriculum.service import sync_catalog
+    from extender.db import get_engine, session_factory, unit_of_work
+
+    specs = _load_specs(content_dir)
+    with unit_of_work(session_factory(get_engine(settings.resolved_database_url()))) as session:
+        report = sync_catalog(session, Actor.system("cli"), specs, content_dir.name)
+    out.print(
+        f"catalog: {report.tracks} tracks, {report.domains} domains, "
+        f"{report.objectives} objectives ({report.created} created, {report.updated} "
+        f"updated, {report.removed} removed)"
+    )
+
+
+@content_app.command("load")
+def content_load(
+    content_dir: Annotated[Path | None, typer.Option("--dir", help="content folder")] = None,
+) -> None:
+    """Validate the content and load the catalog into the database (idempotent)."""
+    settings = _settings()
+    url = settings.resolved_database_url()
+    _check_database(url)
+    _require_migrated(url)
+    _sync_content(settings, content_dir or settings.content_dir)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="sign-in email")],
+    name: Annotated[str, typer.Option(help="display name")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    role: Annotated[str | None, typer.Option(help="role to grant, e.g. platform_admin")] = None,
+    org: Annotated[str | None, typer.Option(help="organization slug for --role")] = None,
+) -> None:
+    """Create an account, optionally with a role in an organization."""
+    from extender.accounts import service as accounts
+    from extender.accounts.audit import Actor
+    from extender.db import get_engine, session_factory, unit_of_work
+    from extender.errors import DomainError
+
+    settings = _settings()
+    url = settings.resolved_database_url()
+    _check_database(url)
+    _require_migrated(url)
+    if bool(role) != bool(org):
+        fail("--role and --org go together")
+    actor = Actor.system("cli")
+    try:
+        with unit_of_work(session_factory(get_engine(url))) as session:
+            user = accounts.create_user(
+                session, actor, email=email, display_name=name, password=password
+            )
+            if role and org:
+                accounts.grant_role(
+                    session,
+                    actor,
+                    user=user,
+                    org=accounts.get_organization(session, org),
+                    role=role,
+                )
+    except DomainError as exc:
+        fail(exc.message)
+    out.print(f"created {email}")
+
+
+def _serve(host: str, port: int) -> None:
+    import uvicorn
+
+    out.print(f"Extender is serving on http://{host}:{port}  (Ctrl+C to stop)")
+    uvicorn.run("extender.app:asgi", factory=True, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the web app and API on an existing, migrated database."""
+    url = _settings().resolved_database_url()
+    _check_database(url)
+    _require_migrated(url)
+    _serve(host, port)
+
+
+@app.command()
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="seed only, do not serve")] = False,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
+) -> None:
+    """Migrate, load content, seed the demo world (idempotent) and serve it."""
+    from extender import demo as demo_world
+    from extender import migrate
+    from extender.db import get_engine, session_factory, unit_of_work
+
+    settings = _settings()
+    url = settings.resolved_database_url()
+    _check_database(url)
+    migrate.upgrade(url)
+    _sync_content(settings, settings.content_dir)
+    with unit_of_work(session_factory(get_engine(url))) as session:
+        report = demo_world.seed_demo(session, datetime.now(UTC).date())
+    out.print(
+        f"demo world: {report.created_orgs} organizations, {report.created_users} accounts, "
+        f"{report.created_cohorts} cohorts, {report.created_enrollments} enrollments created "
+        "(existing ones kept)"
+    )
+    out.print(f"\nDemo sign-ins (password for all: [bold]{demo_world.DEMO_PASSWORD}[/]):")
+    for role, email in demo_world.demo_logins():
+        out.print(f"  {role:<20} {email}")
+    out.print("  (learners: learner01 … learner30 @extender.test)")
+    if not no_serve:
+        _serve(host, port)
+
+
+def main() -> None:
+    try:
+        app()
+    except OperationalError as exc:  # a database that went away mid-command
+        err.print(f"error: database error: {str(exc.orig).strip()}")
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Tracks and their competency frameworks, cohorts and enrollments; the content loader."""

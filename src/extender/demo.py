@@ -1,0 +1,304 @@
+"""The demo world: one of each kind of organization and person, so that a newcomer can sign in
+as any role and see real data. Seeding is idempotent: every row is looked up by its natural
+key first, so running it twice neither fails nor duplicates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from extender.accounts import service as accounts
+from extender.accounts.audit import Actor
+from extender.accounts.models import Organization, OrgKind, Role, User
+from extender.curriculum import service as curriculum
+from extender.curriculum.models import Cohort, CohortStaff, Enrollment
+
+DEMO_PASSWORD = "extender-demo"
+ACTOR = Actor.system("demo-seed")
+
+ORGS = [
+    (
+        "extender-board",
+        "Extender Certification Board",
+        OrgKind.CERTIFICATION_BODY,
+        "Columbus",
+        "OH",
+    ),
+    ("riverbend-academy", "Riverbend Health IT Academy", OrgKind.TRAINING_PROGRAM, "Dayton", "OH"),
+    (
+        "ohio-valley-rec",
+        "Ohio Valley Regional Extension Center",
+        OrgKind.REGIONAL_EXTENSION_CENTER,
+        "Cincinnati",
+        "OH",
+    ),
+    (
+        "maple-street-fm",
+        "Maple Street Family Medicine",
+        OrgKind.MEDICAL_PRACTICE,
+        "Springfield",
+        "OH",
+    ),
+    ("lakeside-peds", "Lakeside Pediatrics", OrgKind.MEDICAL_PRACTICE, "Sandusky", "OH"),
+    ("harbor-im", "Harbor Internal Medicine", OrgKind.MEDICAL_PRACTICE, "Toledo", "OH"),
+]
+
+STAFF = [
+    ("admin@extender.test", "Avery Admin", "extender-board", Role.PLATFORM_ADMIN),
+    ("psychometrics@extender.test", "Priya Raman", "extender-board", Role.PSYCHOMETRICIAN),
+    ("proctor@extender.test", "Marcus Bell", "riverbend-academy", Role.PROCTOR),
+    ("program@extender.test", "Dana Whitfield", "riverbend-academy", Role.PROGRAM_ADMIN),
+    ("instructor@extender.test", "Luis Ortega", "riverbend-academy", Role.INSTRUCTOR),
+    ("instructor2@extender.test", "Grace Okafor", "riverbend-academy", Role.INSTRUCTOR),
+    ("recruiter@extender.test", "Tom Becker", "ohio-valley-rec", Role.EMPLOYER_RECRUITER),
+]
+
+FIRST = [
+    "Alicia",
+    "Ben",
+    "Carmen",
+    "Darnell",
+    "Elena",
+    "Farah",
+    "Gabriel",
+    "Hannah",
+    "Isaac",
+    "Jasmine",
+    "Kevin",
+    "Lena",
+    "Miguel",
+    "Nora",
+    "Omar",
+    "Paula",
+    "Quinn",
+    "Rosa",
+    "Samuel",
+    "Tanya",
+    "Umar",
+    "Vivian",
+    "Wesley",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Andre",
+    "Beatriz",
+    "Caleb",
+    "Deja",
+]
+LAST = [
+    "Nguyen",
+    "Patel",
+    "Johnson",
+    "Garcia",
+    "Kim",
+    "Williams",
+    "Brown",
+    "Lopez",
+    "Davis",
+    "Martinez",
+    "Clark",
+    "Hernandez",
+    "Lewis",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+    "Nelson",
+    "Hill",
+    "Campbell",
+    "Mitchell",
+    "Roberts",
+    "Carter",
+    "Phillips",
+    "Evans",
+]
+
+
+@dataclass(frozen=True)
+class CohortPlan:
+    slug: str
+    name: str
+    track: str
+    start_offset_days: int
+    weeks: int
+    is_open: bool
+    instructor: str
+    learners: range
+    completed: int
+    withdrawn: int
+
+
+COHORTS = [
+    CohortPlan(
+        "cpehr-spring",
+        "CPEHR Spring cohort",
+        "CPEHR",
+        -300,
+        20,
+        False,
+        "instructor@extender.test",
+        range(0, 8),
+        completed=6,
+        withdrawn=1,
+    ),
+    CohortPlan(
+        "cpehr-fall",
+        "CPEHR Fall cohort",
+        "CPEHR",
+        -56,
+        20,
+        False,
+        "instructor@extender.test",
+        range(8, 18),
+        completed=0,
+        withdrawn=1,
+    ),
+    CohortPlan(
+        "cphit-fall",
+        "CPHIT Fall cohort",
+        "CPHIT",
+        -35,
+        16,
+        False,
+        "instructor2@extender.test",
+        range(18, 26),
+        completed=0,
+        withdrawn=0,
+    ),
+    CohortPlan(
+        "cphie-winter",
+        "CPHIE Winter cohort",
+        "CPHIE",
+        40,
+        16,
+        True,
+        "instructor2@extender.test",
+        range(26, 30),
+        completed=0,
+        withdrawn=0,
+    ),
+]
+
+
+def learner_email(i: int) -> str:
+    return f"learner{i + 1:02d}@extender.test"
+
+
+@dataclass
+class SeedReport:
+    created_users: int = 0
+    created_orgs: int = 0
+    created_cohorts: int = 0
+    created_enrollments: int = 0
+
+
+def _org(
+    session: Session, report: SeedReport, slug: str, name: str, kind: OrgKind, city: str, state: str
+) -> Organization:
+    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        org = accounts.create_organization(
+            session, ACTOR, slug=slug, name=name, kind=kind.value, city=city, state=state
+        )
+        report.created_orgs += 1
+    return org
+
+
+def _user(session: Session, report: SeedReport, email: str, name: str) -> User:
+    user = accounts.find_user_by_email(session, email)
+    if user is None:
+        user = accounts.create_user(
+            session, ACTOR, email=email, display_name=name, password=DEMO_PASSWORD
+        )
+        report.created_users += 1
+    return user
+
+
+def _ensure_role(session: Session, user: User, org: Organization, role: Role) -> None:
+    if not any(m.organization_id == org.id and m.role == role.value for m in user.memberships):
+        accounts.grant_role(session, ACTOR, user=user, org=org, role=role.value)
+
+
+def seed_demo(session: Session, today: date) -> SeedReport:
+    report = SeedReport()
+    orgs = {
+        slug: _org(session, report, slug, name, kind, city, state)
+        for slug, name, kind, city, state in ORGS
+    }
+    for email, name, org_slug, role in STAFF:
+        _ensure_role(session, _user(session, report, email, name), orgs[org_slug], role)
+    program = orgs["riverbend-academy"]
+    learners = []
+    for i in range(30):
+        user = _user(session, report, learner_email(i), f"{FIRST[i]} {LAST[i]}")
+        _ensure_role(session, user, program, Role.LEARNER)
+        learners.append(user)
+    for plan in COHORTS:
+        _seed_cohort(session, report, plan, program, learners, today)
+    session.flush()
+    return report
+
+
+def _seed_cohort(
+    session: Session,
+    report: SeedReport,
+    plan: CohortPlan,
+    program: Organization,
+    learners: list[User],
+    today: date,
+) -> None:
+    cohort = session.scalar(select(Cohort).where(Cohort.slug == plan.slug))
+    if cohort is None:
+        starts = today + timedelta(days=plan.start_offset_days)
+        cohort = curriculum.create_cohort(
+            session,
+            ACTOR,
+            program=program,
+            track_code=plan.track,
+            slug=plan.slug,
+            name=plan.name,
+            starts_on=starts,
+            ends_on=starts + timedelta(weeks=plan.weeks),
+            is_open=plan.is_open,
+        )
+        report.created_cohorts += 1
+    instructor = accounts.find_user_by_email(session, plan.instructor)
+    assert instructor is not None
+    if (
+        session.scalar(
+            select(CohortStaff).where(
+                CohortStaff.cohort_id == cohort.id, CohortStaff.user_id == instructor.id
+            )
+        )
+        is None
+    ):
+        curriculum.assign_instructor(session, ACTOR, cohort, instructor)
+    for n, i in enumerate(plan.learners):
+        user = learners[i]
+        enrollment = session.scalar(
+            select(Enrollment).where(
+                Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
+            )
+        )
+        if enrollment is not None:
+            continue
+        enrollment = curriculum.enroll(session, ACTOR, cohort, user)
+        report.created_enrollments += 1
+        if n < plan.completed:
+            curriculum.complete_enrollment(session, ACTOR, enrollment)
+        elif n >= len(plan.learners) - plan.withdrawn:
+            enrollment.status = "withdrawn"
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    rows = [(role.value, email) for email, _, _, role in STAFF]
+    rows.append((Role.LEARNER.value, learner_email(8)))
+    return rows

@@ -1,0 +1,1 @@
+"""Placement: opportunities, profiles and portfolios, applications, matching."""

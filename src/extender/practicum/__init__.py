@@ -1,0 +1,1 @@
+"""Practicum lab: workspaces, the sandbox FHIR store, the practice generator, scenarios."""

@@ -1,0 +1,26 @@
+"""The migrations are the only way the schema changes: a migrated empty database must match
+the models exactly, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from extender.schema import metadata
+
+
+def test_it_migrates_to_a_schema_without_drift(engine: Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, metadata)
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_it_records_the_head_revision(engine: Engine, db_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    from extender import migrate
+
+    head = ScriptDirectory.from_config(migrate.alembic_config(db_url)).get_current_head()
+    assert migrate.current_revision(db_url) == head
