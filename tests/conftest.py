@@ -38,8 +38,9 @@ CONTENT_DIR = PROJECT_ROOT / "content"
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real argon2, cheap parameters: tests create many accounts."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                             parallelism=1))
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
 
 
 def _worker() -> str:
@@ -118,8 +119,12 @@ def catalog(engine: Engine) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(env="test", var_dir=tmp_path / "var", database_url=db_url,
-                    secret_key="test-secret-key-" + "x" * 32)
+    return Settings(
+        env="test",
+        var_dir=tmp_path / "var",
+        database_url=db_url,
+        secret_key="test-secret-key-" + "x" * 32,
+    )
 
 
 @pytest.fixture
@@ -162,37 +167,66 @@ def world(engine: Engine, catalog: None) -> World:
     actor = Actor.system("test")
     with unit_of_work(session_factory(engine)) as s:
         orgs = {
-            "academy": accounts.create_organization(s, actor, slug="academy", name="Academy",
-                                                    kind=OrgKind.TRAINING_PROGRAM.value),
-            "other": accounts.create_organization(s, actor, slug="other-academy",
-                                                  name="Other Academy",
-                                                  kind=OrgKind.TRAINING_PROGRAM.value),
-            "practice": accounts.create_organization(s, actor, slug="practice",
-                                                     name="Main St Practice",
-                                                     kind=OrgKind.MEDICAL_PRACTICE.value),
-            "board": accounts.create_organization(s, actor, slug="board", name="Board",
-                                                  kind=OrgKind.CERTIFICATION_BODY.value),
+            "academy": accounts.create_organization(
+                s, actor, slug="academy", name="Academy", kind=OrgKind.TRAINING_PROGRAM.value
+            ),
+            "other": accounts.create_organization(
+                s,
+                actor,
+                slug="other-academy",
+                name="Other Academy",
+                kind=OrgKind.TRAINING_PROGRAM.value,
+            ),
+            "practice": accounts.create_organization(
+                s,
+                actor,
+                slug="practice",
+                name="Main St Practice",
+                kind=OrgKind.MEDICAL_PRACTICE.value,
+            ),
+            "board": accounts.create_organization(
+                s, actor, slug="board", name="Board", kind=OrgKind.CERTIFICATION_BODY.value
+            ),
         }
         users: dict[str, User] = {}
         for role, home in ROLE_HOMES.items():
-            user = accounts.create_user(s, actor, email=f"{role.value}@example.org",
-                                        display_name=role.value.replace("_", " ").title(),
-                                        password=PASSWORD)
+            user = accounts.create_user(
+                s,
+                actor,
+                email=f"{role.value}@example.org",
+                display_name=role.value.replace("_", " ").title(),
+                password=PASSWORD,
+            )
             accounts.grant_role(s, actor, user=user, org=orgs[home], role=role.value)
             users[role.value] = user
         for key, role in (("other_learner", Role.LEARNER), ("other_admin", Role.PROGRAM_ADMIN)):
-            user = accounts.create_user(s, actor, email=f"{key}@example.org",
-                                        display_name=key.title(), password=PASSWORD)
+            user = accounts.create_user(
+                s, actor, email=f"{key}@example.org", display_name=key.title(), password=PASSWORD
+            )
             accounts.grant_role(s, actor, user=user, org=orgs["other"], role=role.value)
             users[key] = user
-        cohort = curriculum.create_cohort(s, actor, program=orgs["academy"], track_code="CPEHR",
-                                          slug="cpehr-1", name="CPEHR One",
-                                          starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 31))
+        cohort = curriculum.create_cohort(
+            s,
+            actor,
+            program=orgs["academy"],
+            track_code="CPEHR",
+            slug="cpehr-1",
+            name="CPEHR One",
+            starts_on=date(2026, 9, 1),
+            ends_on=date(2027, 1, 31),
+        )
         curriculum.assign_instructor(s, actor, cohort, users["instructor"])
         curriculum.enroll(s, actor, cohort, users["learner"])
-        other = curriculum.create_cohort(s, actor, program=orgs["other"], track_code="CPHIT",
-                                         slug="cphit-other", name="CPHIT Other",
-                                         starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 31))
+        other = curriculum.create_cohort(
+            s,
+            actor,
+            program=orgs["other"],
+            track_code="CPHIT",
+            slug="cphit-other",
+            name="CPHIT Other",
+            starts_on=date(2026, 9, 1),
+            ends_on=date(2027, 1, 31),
+        )
         curriculum.enroll(s, actor, other, users["other_learner"])
     return World(users, orgs, cohort, other)
 
@@ -209,8 +243,11 @@ def csrf_of(client: TestClient) -> str:
 
 def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
     token = csrf_of(client)
-    response = client.post("/login", data={"email": email, "password": password,
-                                           "csrf_token": token}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     page = client.get("/account").text
     import re

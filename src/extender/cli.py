@@ -250,3 +250,7 @@ def main() -> None:
     except OperationalError as exc:  # a database that went away mid-command
         err.print(f"error: database error: {str(exc.orig).strip()}")
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -26,8 +26,9 @@ def _link(db: Session) -> str:
     return match.group(1)
 
 
-def test_it_writes_the_reset_link_to_the_outbox(client: TestClient, world: World,
-                                                db: Session) -> None:
+def test_it_writes_the_reset_link_to_the_outbox(
+    client: TestClient, world: World, db: Session
+) -> None:
     text = _request_reset(client, "learner@example.org")
     assert "If an account exists" in text
     message = db.scalars(select(OutboxMessage)).one()
@@ -46,12 +47,21 @@ def test_it_resets_the_password_once(client: TestClient, world: World, db: Sessi
     _request_reset(client, "learner@example.org")
     link = _link(db)
     token = csrf_of(client)
-    done = client.post(link, data={"password": "fresh-password-1", "confirm": "fresh-password-1",
-                                   "csrf_token": token}, follow_redirects=False)
+    done = client.post(
+        link,
+        data={"password": "fresh-password-1", "confirm": "fresh-password-1", "csrf_token": token},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
     login(client, "learner@example.org", "fresh-password-1")
-    again = client.post(link, data={"password": "another-pass-2", "confirm": "another-pass-2",
-                                    "csrf_token": csrf_of(client)})
+    again = client.post(
+        link,
+        data={
+            "password": "another-pass-2",
+            "confirm": "another-pass-2",
+            "csrf_token": csrf_of(client),
+        },
+    )
     assert again.status_code == 422 and "invalid, used or expired" in again.text
 
 
@@ -66,6 +76,7 @@ def test_it_refuses_expired_links(client: TestClient, world: World, db: Session)
 
 def test_it_refuses_a_short_new_password(client: TestClient, world: World, db: Session) -> None:
     _request_reset(client, "learner@example.org")
-    response = client.post(_link(db), data={"password": "short", "confirm": "short",
-                                            "csrf_token": csrf_of(client)})
+    response = client.post(
+        _link(db), data={"password": "short", "confirm": "short", "csrf_token": csrf_of(client)}
+    )
     assert response.status_code == 422 and "at least 10 characters" in response.text

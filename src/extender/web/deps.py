@@ -38,7 +38,8 @@ def get_db(request: Request) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.rollback()
+        # close() rolls back anything uncommitted but, unlike rollback(), leaves loaded
+        # attributes readable, so an error page can still show who is signed in.
         session.close()
 
 

@@ -1,0 +1,140 @@
+"""Walks every route with every role and checks allowed/denied against the table below.
+
+A new route without an entry here fails the test, so nobody adds a route without deciding
+who may call it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from tests.conftest import World, csrf_of, login
+
+PUBLIC = "public"
+SIGNED_IN = "signed-in"
+ADMIN = {"platform_admin"}
+PROGRAM_STAFF = {"instructor", "program_admin"}
+
+EXPECTED: dict[tuple[str, str], str | set[str]] = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/api/docs"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("GET", "/password-reset"): PUBLIC,
+    ("POST", "/password-reset"): PUBLIC,
+    ("GET", "/password-reset/{token}"): PUBLIC,
+    ("POST", "/password-reset/{token}"): PUBLIC,
+    ("GET", "/tracks"): PUBLIC,
+    ("GET", "/tracks/{code}"): PUBLIC,
+    ("GET", "/api/v1/tracks"): PUBLIC,
+    ("GET", "/api/v1/tracks/{code}"): PUBLIC,
+    ("GET", "/account"): SIGNED_IN,
+    ("POST", "/account/tokens"): SIGNED_IN,
+    ("POST", "/account/tokens/{token_id}/revoke"): SIGNED_IN,
+    ("POST", "/account/password"): SIGNED_IN,
+    ("GET", "/api/v1/me"): SIGNED_IN,
+    ("GET", "/dashboard"): SIGNED_IN,
+    ("GET", "/dashboard/learner"): {"learner", "other_learner"},
+    ("GET", "/dashboard/program"): PROGRAM_STAFF | {"other_admin"},
+    ("GET", "/dashboard/psychometrics"): {"psychometrician"},
+    ("GET", "/dashboard/proctor"): {"proctor"},
+    ("GET", "/dashboard/recruiter"): {"employer_recruiter"},
+    ("GET", "/dashboard/admin"): ADMIN,
+    ("GET", "/admin/organizations"): ADMIN,
+    ("POST", "/admin/organizations"): ADMIN,
+    ("GET", "/admin/organizations/{slug}"): ADMIN,
+    ("POST", "/admin/organizations/{slug}/members"): ADMIN,
+    ("POST", "/admin/organizations/{slug}/members/revoke"): ADMIN,
+    ("GET", "/admin/users"): ADMIN,
+    ("POST", "/admin/users"): ADMIN,
+    ("POST", "/admin/users/{user_id}/active"): ADMIN,
+    ("GET", "/admin/audit"): ADMIN,
+    ("GET", "/api/v1/organizations"): ADMIN,
+    ("POST", "/api/v1/organizations"): ADMIN,
+    ("POST", "/api/v1/organizations/{slug}/memberships"): ADMIN,
+    ("GET", "/api/v1/audit"): ADMIN,
+    # org-scoped: the cohort belongs to "academy"; other_admin runs a different program
+    ("GET", "/programs/{org}/cohorts/{slug}"): PROGRAM_STAFF,
+    ("POST", "/programs/{org}/cohorts/{slug}/enrollments"): {"program_admin"},
+}
+
+WHO = [
+    "anonymous",
+    "learner",
+    "instructor",
+    "proctor",
+    "psychometrician",
+    "program_admin",
+    "employer_recruiter",
+    "platform_admin",
+    "other_learner",
+    "other_admin",
+]
+
+
+def _routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every endpoint. Newer FastAPI keeps included routers as wrappers
+    that expose their effective routes; older versions flatten them into APIRoutes."""
+    out: list[tuple[str, str]] = []
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            out.extend((m, route.path) for m in sorted(route.methods - {"HEAD"}))
+        elif hasattr(route, "effective_route_contexts"):
+            for ctx in route.effective_route_contexts():
+                out.extend((m, ctx.path) for m in sorted(set(ctx.methods) - {"HEAD"}))
+    return out
+
+
+def _fill(path: str, world: World) -> str:
+    values = {
+        "org": "academy",
+        "code": "CPEHR",
+        "token": "not-a-token",
+        "token_id": "nope",
+        "user_id": world.users["learner"].id,
+        "slug": "cpehr-1" if path.startswith("/programs/") else "practice",
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+
+
+def test_every_route_has_a_declared_audience(app: FastAPI) -> None:
+    missing = [r for r in _routes(app) if r not in EXPECTED]
+    stale = [r for r in EXPECTED if r not in _routes(app)]
+    assert missing == [], f"routes without an authorization entry: {missing}"
+    assert stale == [], f"entries for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_it_allows_and_denies_each_route_by_role(app: FastAPI, world: World, who: str) -> None:
+    with TestClient(app) as client:
+        token = csrf_of(client) if who == "anonymous" else login(client, world.users[who].email)
+        headers = {"X-CSRF-Token": token}
+        failures = []
+        for method, path in _routes(app):
+            if (method, path) == ("POST", "/logout"):
+                continue  # would end this client's session; covered in test_login
+            expected = EXPECTED[(method, path)]
+            url = _fill(path, world)
+            response = client.request(method, url, headers=headers, follow_redirects=False)
+            status = response.status_code
+            denied_anonymous = status == 401 or (
+                status == 303 and response.headers["location"].startswith("/login")
+            )
+            if expected == PUBLIC:
+                ok = status not in (401, 403) and not denied_anonymous
+            elif who == "anonymous":
+                ok = denied_anonymous
+            elif expected == SIGNED_IN:
+                ok = status not in (401, 403)
+            else:
+                assert isinstance(expected, set)
+                ok = status != 403 and not denied_anonymous if who in expected else status == 403
+            if not ok:
+                failures.append(f"{who} {method} {url} -> {status}")
+        assert failures == []
