@@ -249,13 +249,14 @@ def enroll(session: Session, actor: Actor, cohort: Cohort, user: User) -> Enroll
 def complete_enrollment(session: Session, actor: Actor, enrollment: Enrollment) -> None:
     enrollment.status = "completed"
     enrollment.completed_at = utcnow()
+    learner = session.get(User, enrollment.user_id)
     audit.record(
         session,
         actor,
         "enrollment.complete",
         "cohort",
         enrollment.cohort_id,
-        after={"learner_id": enrollment.user_id},
+        after={"learner": learner.email if learner else enrollment.user_id},
     )
 
 
