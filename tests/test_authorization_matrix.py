@@ -18,6 +18,7 @@ PUBLIC = "public"
 SIGNED_IN = "signed-in"
 ADMIN = {"platform_admin"}
 PROGRAM_STAFF = {"instructor", "program_admin"}
+LEARNERS = {"learner", "other_learner"}
 
 EXPECTED: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/"): PUBLIC,
@@ -62,6 +63,44 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
     # org-scoped: the cohort belongs to "academy"; other_admin runs a different program
     ("GET", "/programs/{org}/cohorts/{slug}"): PROGRAM_STAFF,
     ("POST", "/programs/{org}/cohorts/{slug}/enrollments"): {"program_admin"},
+    # practicum: learners start scenarios; sandboxes answer 404 to everyone but their owner
+    ("GET", "/practicum"): LEARNERS,
+    ("POST", "/practicum/scenarios/{slug}/start"): LEARNERS,
+    ("GET", "/practicum/attempts/{attempt_id}"): SIGNED_IN,
+    ("GET", "/practicum/cohorts"): PROGRAM_STAFF | {"other_admin"},
+    ("POST", "/practicum/workspaces/{workspace}/reset"): PROGRAM_STAFF | {"other_admin"},
+    **{
+        (m, f"/practicum/ws/{{workspace}}{p}"): SIGNED_IN
+        for m, p in [
+            ("GET", ""),
+            ("POST", "/submit"),
+            ("GET", "/patients"),
+            ("GET", "/patients/{patient_id}"),
+            ("GET", "/merges"),
+            ("POST", "/merges"),
+            ("POST", "/merges/{merge_id}/undo"),
+            ("GET", "/users"),
+            ("POST", "/users"),
+            ("GET", "/audit"),
+            ("POST", "/observations/{observation_id}"),
+        ]
+    },
+    **{
+        (m, f"/fhir/{{workspace}}{p}"): SIGNED_IN
+        for m, p in [
+            ("GET", "/metadata"),
+            ("POST", ""),
+            ("GET", "/Patient/{rid}/$everything"),
+            ("GET", "/{rtype}"),
+            ("POST", "/{rtype}/_search"),
+            ("POST", "/{rtype}"),
+            ("GET", "/{rtype}/{rid}"),
+            ("PUT", "/{rtype}/{rid}"),
+            ("DELETE", "/{rtype}/{rid}"),
+            ("GET", "/{rtype}/{rid}/_history"),
+            ("GET", "/{rtype}/{rid}/_history/{vid}"),
+        ]
+    },
 }
 
 WHO = [
@@ -97,8 +136,18 @@ def _fill(path: str, world: World) -> str:
         "code": "CPEHR",
         "token": "not-a-token",
         "token_id": "nope",
+        "workspace": "nope",
+        "attempt_id": "nope",
+        "patient_id": "x",
+        "merge_id": "1",
+        "observation_id": "x",
+        "rtype": "Patient",
+        "rid": "x",
+        "vid": "1",
         "user_id": world.users["learner"].id,
-        "slug": "cpehr-1" if path.startswith("/programs/") else "practice",
+        "slug": "cpehr-1"
+        if path.startswith("/programs/")
+        else ("no-such-scenario" if path.startswith("/practicum/") else "practice"),
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
@@ -16,14 +16,19 @@ from extender.analytics import routes as analytics_routes
 from extender.config import Settings, get_settings
 from extender.curriculum import routes as curriculum_routes
 from extender.db import get_engine, session_factory
+from extender.errors import DomainError
+from extender.practicum import fhir_routes
+from extender.practicum import routes as practicum_routes
+from extender.practicum.fhir.validation import FhirError
+from extender.practicum.scenarios import load_scenarios
 from extender.web import system_routes
 from extender.web.deps import SESSION_COOKIE, csrf_protect
-from extender.web.errors import install_error_handlers
+from extender.web.errors import domain_error_handler, install_error_handlers
 from extender.web.middleware import BodySizeLimit
 from extender.web.templating import register_template_dir
 
 PACKAGE_DIR = Path(__file__).parent
-DOMAINS_WITH_TEMPLATES = ("accounts", "curriculum", "analytics")
+DOMAINS_WITH_TEMPLATES = ("accounts", "curriculum", "practicum", "analytics")
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -43,6 +48,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
+    app.state.scenarios = load_scenarios(settings.content_dir)
 
     app.add_middleware(
         SessionMiddleware,
@@ -54,6 +60,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
+    _install_fhir_error_handlers(app)
 
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "web" / "static"), name="static")
     for domain in DOMAINS_WITH_TEMPLATES:
@@ -63,8 +70,27 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for module in (accounts_routes, curriculum_routes):
         app.include_router(module.pages)
         app.include_router(module.api)
+    app.include_router(practicum_routes.pages)
+    app.include_router(fhir_routes.router)
     app.include_router(analytics_routes.pages)
     return app
+
+
+def _install_fhir_error_handlers(app: FastAPI) -> None:
+    """The sandbox FHIR API answers every error as an OperationOutcome."""
+
+    async def fhir_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, FhirError)
+        return fhir_routes.fhir_error_response(exc)
+
+    async def domain_error(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/fhir/"):
+            assert isinstance(exc, DomainError)
+            return fhir_routes.domain_error_as_outcome(exc)
+        return await domain_error_handler(request, exc)
+
+    app.add_exception_handler(FhirError, fhir_error)
+    app.add_exception_handler(DomainError, domain_error)
 
 
 def asgi() -> FastAPI:

@@ -14,6 +14,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from extender.config import ConfigurationError, Settings, get_settings, mask_url
 from extender.curriculum.content import TrackSpec
+from extender.practicum.generator import cli as practicum_cli
+from extender.practicum.scenarios import ScenarioSpec
 
 app = typer.Typer(
     help="Extender: learn, practise, certify and place health-IT extenders.",
@@ -28,6 +30,7 @@ users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 app.add_typer(users_app, name="users")
+app.add_typer(practicum_cli.app, name="practicum", help="Practicum sandbox tools.")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -113,6 +116,18 @@ def _load_specs(content_dir: Path) -> list[TrackSpec]:
         fail(f"{len(exc.problems)} problem(s) in {content_dir}; nothing loaded")
 
 
+def _load_scenarios(content_dir: Path) -> dict[str, ScenarioSpec]:
+    from extender.curriculum.content import ContentError
+    from extender.practicum.scenarios import load_scenarios
+
+    try:
+        return load_scenarios(content_dir)
+    except ContentError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]{problem}[/]", highlight=False, soft_wrap=True)
+        fail(f"{len(exc.problems)} problem(s) in {content_dir}/scenarios")
+
+
 @content_app.command("validate")
 def content_validate(
     content_dir: Annotated[Path | None, typer.Option("--dir", help="content folder")] = None,
@@ -120,11 +135,13 @@ def content_validate(
     """Check every content file; exit 2 naming the file and field of each problem."""
     directory = content_dir or _settings().content_dir
     specs = _load_specs(directory)
+    scenarios = _load_scenarios(directory)
     for spec in specs:
         out.print(
             f"{spec.code}: {len(spec.domains)} domains, {spec.objective_count} objectives, "
             f"weights {sum(d.weight for d in spec.domains)}%"
         )
+    out.print(f"{len(scenarios)} practicum scenarios: {', '.join(sorted(scenarios)) or 'none'}")
     out.print(f"content in {directory} is valid")
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import extender.accounts.models
-import extender.curriculum.models  # noqa: F401
+import extender.curriculum.models
+import extender.practicum.models  # noqa: F401
 from extender.db import Base
 
 metadata: MetaData = Base.metadata

@@ -41,8 +41,18 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    home = tmp_path_factory.mktemp("e2e")
+def e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="session")
+def e2e_database(e2e_home: Path) -> str:
+    return f"sqlite:///{e2e_home / 'e2e.db'}"
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_home: Path, e2e_database: str) -> Iterator[str]:
+    home = e2e_home
     port = _free_port()
     env = {
         **os.environ,

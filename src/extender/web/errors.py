@@ -106,6 +106,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+domain_error_handler = _domain_error
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from extender.accounts.models import ORG_KIND_LABELS, ROLE_LABELS, OrgKind, Role
 from extender.web.deps import Principal, csrf_token
+from extender.web.markdown import render_markdown
 
 _template_dirs: list[str] = [str(Path(__file__).parent / "templates")]
 _loader = ChoiceLoader([FileSystemLoader(_template_dirs)])
@@ -55,6 +56,7 @@ def _urlencode_page(params: Any, page: int) -> str:
     return urlencode([*items, ("page", str(page))])
 
 
+_env.filters["markdown"] = render_markdown
 _env.filters["urlencode_page"] = _urlencode_page
 _env.filters["dt"] = _fmt_dt
 _env.filters["d"] = _fmt_date

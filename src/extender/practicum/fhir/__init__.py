@@ -1,0 +1,1 @@
+"""The sandbox FHIR R4 store: search parameters, validation, persistence, REST surface."""
