@@ -63,6 +63,18 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
     # org-scoped: the cohort belongs to "academy"; other_admin runs a different program
     ("GET", "/programs/{org}/cohorts/{slug}"): PROGRAM_STAFF,
     ("POST", "/programs/{org}/cohorts/{slug}/enrollments"): {"program_admin"},
+    # learning
+    ("GET", "/learn"): LEARNERS,
+    ("GET", "/learn/{track}/{module}/{lesson}"): LEARNERS,
+    ("POST", "/learn/{track}/{module}/{lesson}/read"): LEARNERS,
+    ("POST", "/learn/{track}/{module}/{lesson}/check"): LEARNERS,
+    ("GET", "/learn/asset-link/{track_dir}/{module_dir}/{file}"): LEARNERS,
+    ("GET", "/learn/assets/{track_dir}/{module_dir}/{file}"): PUBLIC,
+    ("POST", "/cohorts/{slug}/join"): LEARNERS,
+    ("POST", "/programs/{org}/cohorts/{slug}/enrollments/csv"): {"program_admin"},
+    ("GET", "/programs/{org}/cohorts/{slug}/dashboard"): PROGRAM_STAFF,
+    ("GET", "/programs/{org}/cohorts/{slug}/dashboard.csv"): PROGRAM_STAFF,
+    ("GET", "/programs/{org}/cohorts/{slug}/xapi.json"): PROGRAM_STAFF,
     # practicum: learners start scenarios; sandboxes answer 404 to everyone but their owner
     ("GET", "/practicum"): LEARNERS,
     ("POST", "/practicum/scenarios/{slug}/start"): LEARNERS,
@@ -144,6 +156,12 @@ def _fill(path: str, world: World) -> str:
         "rtype": "Patient",
         "rid": "x",
         "vid": "1",
+        "track": "CPEHR",
+        "module": "m",
+        "lesson": "l",
+        "track_dir": "cpehr",
+        "module_dir": "m",
+        "file": "x.svg",
         "user_id": world.users["learner"].id,
         "slug": "cpehr-1"
         if path.startswith("/programs/")

@@ -12,6 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from extender import __version__
 from extender.accounts import routes as accounts_routes
+from extender.analytics import cohort_routes
 from extender.analytics import routes as analytics_routes
 from extender.config import Settings, get_settings
 from extender.curriculum import routes as curriculum_routes
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(practicum_routes.pages)
     app.include_router(fhir_routes.router)
     app.include_router(analytics_routes.pages)
+    app.include_router(cohort_routes.pages)
     return app
 
 

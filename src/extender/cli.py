@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from extender.config import ConfigurationError, Settings, get_settings, mask_url
 from extender.curriculum.content import TrackSpec
+from extender.curriculum.lessons import LessonCatalog
 from extender.practicum.generator import cli as practicum_cli
 from extender.practicum.scenarios import ScenarioSpec
 
@@ -128,6 +129,17 @@ def _load_scenarios(content_dir: Path) -> dict[str, ScenarioSpec]:
         fail(f"{len(exc.problems)} problem(s) in {content_dir}/scenarios")
 
 
+def _load_lessons(content_dir: Path, specs: list[TrackSpec], scenarios: set[str]) -> LessonCatalog:
+    from extender.curriculum.lessons import load_lessons
+
+    catalog = load_lessons(content_dir, specs, scenarios)
+    if catalog.problems:
+        for problem in catalog.problems:
+            err.print(f"[red]{problem}[/]", highlight=False, soft_wrap=True)
+        fail(f"{len(catalog.problems)} problem(s) in {content_dir}/lessons; nothing loaded")
+    return catalog
+
+
 @content_app.command("validate")
 def content_validate(
     content_dir: Annotated[Path | None, typer.Option("--dir", help="content folder")] = None,
@@ -136,27 +148,38 @@ def content_validate(
     directory = content_dir or _settings().content_dir
     specs = _load_specs(directory)
     scenarios = _load_scenarios(directory)
+    lessons = _load_lessons(directory, specs, set(scenarios))
     for spec in specs:
         out.print(
             f"{spec.code}: {len(spec.domains)} domains, {spec.objective_count} objectives, "
             f"weights {sum(d.weight for d in spec.domains)}%"
         )
     out.print(f"{len(scenarios)} practicum scenarios: {', '.join(sorted(scenarios)) or 'none'}")
+    count = sum(len(m.lessons) for m in lessons.modules)
+    out.print(f"{len(lessons.modules)} modules, {count} lessons")
+    for code, gaps in sorted(lessons.gaps.items()):
+        if gaps:
+            out.print(f"coverage gap in {code}: no lesson teaches {', '.join(gaps)}")
+        else:
+            out.print(f"{code}: every objective is taught by a lesson")
     out.print(f"content in {directory} is valid")
 
 
 def _sync_content(settings: Settings, content_dir: Path) -> None:
     from extender.accounts.audit import Actor
+    from extender.curriculum.learning import sync_lessons
     from extender.curriculum.service import sync_catalog
     from extender.db import get_engine, session_factory, unit_of_work
 
     specs = _load_specs(content_dir)
+    lessons = _load_lessons(content_dir, specs, set(_load_scenarios(content_dir)))
     with unit_of_work(session_factory(get_engine(settings.resolved_database_url()))) as session:
         report = sync_catalog(session, Actor.system("cli"), specs, content_dir.name)
+        modules, lesson_count = sync_lessons(session, Actor.system("cli"), lessons)
     out.print(
         f"catalog: {report.tracks} tracks, {report.domains} domains, "
         f"{report.objectives} objectives ({report.created} created, {report.updated} "
-        f"updated, {report.removed} removed)"
+        f"updated, {report.removed} removed); {modules} modules, {lesson_count} lessons"
     )
 
 

@@ -13,8 +13,18 @@ from sqlalchemy.orm import Session
 from extender.accounts import service as accounts
 from extender.accounts.audit import Actor
 from extender.accounts.models import Organization, OrgKind, Role, User
+from extender.curriculum import learning
 from extender.curriculum import service as curriculum
-from extender.curriculum.models import Cohort, CohortStaff, Enrollment
+from extender.curriculum.models import (
+    Cohort,
+    CohortModule,
+    CohortScenario,
+    CohortStaff,
+    Enrollment,
+    Lesson,
+    LessonRead,
+    Module,
+)
 
 DEMO_PASSWORD = "extender-demo"
 ACTOR = Actor.system("demo-seed")
@@ -243,8 +253,98 @@ def seed_demo(session: Session, today: date) -> SeedReport:
         learners.append(user)
     for plan in COHORTS:
         _seed_cohort(session, report, plan, program, learners, today)
+        cohort = curriculum.get_cohort(session, plan.slug)
+        _seed_schedule(session, cohort)
+        _seed_progress(session, cohort, plan, learners, today)
     session.flush()
     return report
+
+
+REQUIRED_SCENARIOS = {
+    "CPEHR": ["duplicate-patient-cleanup", "quality-measure-report"],
+    "CPHIT": ["least-privilege-provisioning", "privacy-audit"],
+    "CPHIE": ["duplicate-patient-cleanup"],
+}
+
+
+def _seed_schedule(session: Session, cohort: Cohort) -> None:
+    """Spread module due dates over the cohort's first 80% and scenarios after them."""
+    modules = learning.modules_of(session, cohort.track)
+    span = (cohort.ends_on - cohort.starts_on).days
+    for i, module in enumerate(modules):
+        exists = session.scalar(
+            select(CohortModule).where(
+                CohortModule.cohort_id == cohort.id, CohortModule.module_id == module.id
+            )
+        )
+        if exists is None:
+            due = cohort.starts_on + timedelta(days=int(span * 0.8 * (i + 1) / len(modules)))
+            session.add(CohortModule(cohort_id=cohort.id, module_id=module.id, due_on=due))
+    for j, slug in enumerate(REQUIRED_SCENARIOS.get(cohort.track.code, [])):
+        required = session.scalar(
+            select(CohortScenario).where(
+                CohortScenario.cohort_id == cohort.id, CohortScenario.scenario_slug == slug
+            )
+        )
+        if required is None:
+            due = cohort.starts_on + timedelta(days=int(span * (0.6 + 0.15 * j)))
+            session.add(CohortScenario(cohort_id=cohort.id, scenario_slug=slug, due_on=due))
+    if cohort.exam_opens_on is None:
+        cohort.exam_opens_on = cohort.ends_on - timedelta(days=14)
+        cohort.exam_closes_on = cohort.ends_on + timedelta(days=30)
+
+
+def _seed_progress(
+    session: Session, cohort: Cohort, plan: CohortPlan, learners: list[User], today: date
+) -> None:
+    """Varied, deterministic progress: finished learners did everything; in a running
+    cohort each learner is somewhere between behind and ahead of the calendar."""
+    lessons = [ls for m in learning.modules_of(session, cohort.track) for ls in m.lessons]
+    if not lessons:
+        return
+    share = min(
+        1.0,
+        max(
+            0.0, (today - cohort.starts_on).days / max(1, (cohort.ends_on - cohort.starts_on).days)
+        ),
+    )
+    for n, i in enumerate(plan.learners):
+        user = learners[i]
+        if (
+            session.scalar(
+                select(LessonRead.id)
+                .join(Lesson)
+                .join(Module)
+                .where(LessonRead.user_id == user.id, Module.track_id == cohort.track_id)
+            )
+            is not None
+        ):
+            continue
+        enrollment = session.scalar(
+            select(Enrollment).where(
+                Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
+            )
+        )
+        done = (
+            1.0
+            if enrollment is not None and enrollment.status == "completed"
+            else (share * (0.4 + 0.25 * (n % 5)))
+        )
+        for k, lesson in enumerate(lessons[: round(done * len(lessons))]):
+            learning.mark_read(session, user, lesson)
+            questions = lesson.check["questions"]
+            fails = 1 if (n + k) % 4 == 0 and done < 1.0 else 0
+            if n % 7 == 3:
+                fails = 2  # a learner who keeps failing checks
+            for attempt in range(fails + 1):
+                right = attempt == fails
+                answers = {
+                    f"q{qi}": q["answer"]
+                    if right
+                    else next(o["id"] for o in q["options"] if o["id"] != q["answer"])
+                    for qi, q in enumerate(questions)
+                }
+                learning.grade_check(session, user, lesson, answers)
 
 
 def _seed_cohort(

@@ -200,14 +200,10 @@ def admin_dashboard(session: Session) -> AdminDashboard:
     users = session.scalar(select(func.count()).select_from(User)) or 0
     active = session.scalar(select(func.count()).select_from(User).where(User.is_active)) or 0
     orgs = dict(
-        session.execute(select(Organization.kind, func.count()).group_by(Organization.kind))
-        .tuples()
-        .all()
+        session.execute(select(Organization.kind, func.count()).group_by(Organization.kind)).all()
     )
     roles = dict(
-        session.execute(select(Membership.role, func.count()).group_by(Membership.role))
-        .tuples()
-        .all()
+        session.execute(select(Membership.role, func.count()).group_by(Membership.role)).all()
     )
     events, _ = audit.search(session, audit.AuditFilter(), limit=10)
     failed = (

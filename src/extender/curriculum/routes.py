@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import posixpath
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from extender.accounts import service as accounts
 from extender.accounts.models import Role
+from extender.curriculum import learning
 from extender.curriculum import service as curriculum
-from extender.curriculum.models import Track
+from extender.curriculum.enrollment_csv import enroll_from_csv
+from extender.curriculum.models import Lesson, Track
 from extender.curriculum.schemas import DomainOut, ObjectiveOut, TrackOut, TrackSummaryOut
-from extender.errors import NotFound
-from extender.web.deps import DB, MaybePrincipal, Principal, require
+from extender.errors import Forbidden, InvalidInput, NotFound
+from extender.web.deps import DB, AppSettings, MaybePrincipal, Principal, require
+from extender.web.markdown import render_markdown
 from extender.web.templating import flash, render
 
 pages = APIRouter(include_in_schema=False)
@@ -136,3 +143,142 @@ def enroll_form(
     db.commit()
     flash(request, f"{user.display_name} is enrolled in {cohort.name}.")
     return RedirectResponse(f"/programs/{org}/cohorts/{slug}", status_code=303)
+
+
+# --- lessons, knowledge checks, self-enrollment, CSV enrollment ----------------------------
+
+Learner = Annotated[Principal, Depends(require(Role.LEARNER))]
+ASSET_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+
+
+def _lesson_links(lesson: Lesson) -> Callable[[str], str]:
+    """Relative links in lesson Markdown -> lesson pages or shipped assets."""
+    folder = PurePosixPath(lesson.source_file).parent
+
+    def rewrite(target: str) -> str:
+        if target.startswith(("/", "http://", "https://", "mailto:", "#")):
+            return target
+        path, _, anchor = target.partition("#")
+        resolved = PurePosixPath(posixpath.normpath(str(folder / path)))
+        parts = resolved.parts  # content/lessons/<track>/<module-folder>/<file>
+        if resolved.suffix == ".md" and len(parts) == 5:
+            return f"/learn/asset-link/{'/'.join(parts[2:])}" + (f"#{anchor}" if anchor else "")
+        return f"/learn/assets/{'/'.join(parts[2:])}"
+
+    return rewrite
+
+
+@pages.get("/learn/{track}/{module}/{lesson}", response_class=HTMLResponse)
+def lesson_page(
+    request: Request, db: DB, principal: Learner, track: str, module: str, lesson: str
+) -> Response:
+    item = learning.get_lesson(db, curriculum.get_track(db, track), module, lesson)
+    return render(
+        request,
+        "curriculum/lesson.html",
+        principal,
+        {
+            "lesson": item,
+            "body": render_markdown(item.body, _lesson_links(item)),
+            "read": learning.has_read(db, principal.user, item),
+            "siblings": item.module.lessons,
+        },
+    )
+
+
+@pages.post("/learn/{track}/{module}/{lesson}/read")
+def mark_read(
+    request: Request, db: DB, principal: Learner, track: str, module: str, lesson: str
+) -> Response:
+    item = learning.get_lesson(db, curriculum.get_track(db, track), module, lesson)
+    learning.mark_read(db, principal.user, item)
+    db.commit()
+    flash(request, "Marked as read. Now try the knowledge check.")
+    return RedirectResponse(f"{learning.lesson_url(item)}#check", status_code=303)
+
+
+@pages.post("/learn/{track}/{module}/{lesson}/check", response_class=HTMLResponse)
+async def check(
+    request: Request, db: DB, principal: Learner, track: str, module: str, lesson: str
+) -> Response:
+    item = learning.get_lesson(db, curriculum.get_track(db, track), module, lesson)
+    form = await request.form()
+    attempt, feedback = learning.grade_check(
+        db, principal.user, item, {k: str(v) for k, v in form.items()}
+    )
+    db.commit()
+    return render(
+        request,
+        "curriculum/check_result.html",
+        principal,
+        {
+            "lesson": item,
+            "attempt": attempt,
+            "feedback": feedback,
+            "next": learning.next_lesson(db, item),
+        },
+    )
+
+
+@pages.get("/learn/asset-link/{track_dir}/{module_dir}/{file}")
+def lesson_link(db: DB, principal: Learner, track_dir: str, module_dir: str, file: str) -> Response:
+    source = f"content/lessons/{track_dir}/{module_dir}/{file}"
+    item = learning.lesson_by_source(db, source)
+    return RedirectResponse(learning.lesson_url(item), status_code=303)
+
+
+@pages.get("/learn/assets/{track_dir}/{module_dir}/{file}")
+def lesson_asset(request: Request, track_dir: str, module_dir: str, file: str) -> Response:
+    root = (request.app.state.settings.content_dir / "lessons").resolve()
+    path = (root / track_dir / module_dir / file).resolve()
+    media = ASSET_TYPES.get(path.suffix.lower())
+    if media is None or root not in path.parents or not path.is_file():
+        raise NotFound("no such lesson asset")
+    return FileResponse(path, media_type=media)
+
+
+@pages.post("/cohorts/{slug}/join")
+def self_enroll(request: Request, db: DB, principal: Learner, slug: str) -> Response:
+    cohort = curriculum.get_cohort(db, slug)
+    if not cohort.is_open:
+        raise Forbidden(f"{cohort.name} is not open for self-enrollment; ask the program")
+    curriculum.enroll(db, principal.actor, cohort, principal.user)
+    db.commit()
+    flash(request, f"You joined {cohort.name}.")
+    return RedirectResponse("/learn", status_code=303)
+
+
+@pages.post("/programs/{org}/cohorts/{slug}/enrollments/csv", response_class=HTMLResponse)
+async def enroll_csv(
+    request: Request, db: DB, principal: ProgramAdmin, settings: AppSettings, org: str, slug: str
+) -> Response:
+    cohort = curriculum.get_cohort(db, slug)
+    if principal.org is None or cohort.organization_id != principal.org.id:
+        raise NotFound(f"no cohort {slug} in {org}")
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InvalidInput("choose a CSV file to upload", field="file")
+    try:
+        text = (await upload.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            "the file is not UTF-8 text (save it as CSV UTF-8)", field="file"
+        ) from None
+    mode: Literal["all", "valid"] = "valid" if form.get("mode") == "valid" else "all"
+    result = enroll_from_csv(
+        db, principal.actor, principal.org, cohort, text, mode, settings.base_url
+    )
+    db.commit()
+    return render(
+        request,
+        "curriculum/csv_result.html",
+        principal,
+        {"cohort": cohort, "org": principal.org, "result": result, "mode": mode},
+        status_code=200 if result.imported else 422,
+    )

@@ -36,7 +36,7 @@ def resource_counts(session: Session, ws: str) -> dict[str, int]:
         select(FhirResource.resource_type, func.count())
         .where(FhirResource.workspace_id == ws, FhirResource.deleted.is_(False))
         .group_by(FhirResource.resource_type)
-    ).tuples()
+    )
     return dict(sorted(rows))
 
 
@@ -142,7 +142,7 @@ def cohort_attempts(
         .join(ScenarioAttempt, ScenarioAttempt.user_id == User.id)
         .where(User.id.in_(learners))
         .order_by(ScenarioAttempt.started_at.desc())
-    ).tuples()
+    )
     return list(rows)
 
 

@@ -206,9 +206,9 @@ def workspace_state(
             FhirResource.workspace_id == workspace.id, FhirResource.deleted.is_(False)
         )
     )
-    for rtype, content in rows.tuples():
-        if content:
-            resources.setdefault(rtype, []).append(content)
+    for row in rows:
+        if row.content:
+            resources.setdefault(row.resource_type, []).append(row.content)
     live_merges = session.scalars(
         select(PatientMerge).where(
             PatientMerge.workspace_id == workspace.id, PatientMerge.undone_at.is_(None)

@@ -23,7 +23,7 @@ from extender.practicum.graders.provisioning import HIRES, departing_username
 from extender.practicum.graders.state import WorkspaceState
 from extender.practicum.scenarios import load_scenarios
 
-from .sandbox import to_state
+from .sandbox import repair_all, to_state
 from .test_privacy import planted_findings
 
 CONTENT = Path(__file__).resolve().parents[3] / "content"
@@ -116,12 +116,15 @@ def test_it_prints_the_access_policy_the_grader_applies() -> None:
 def test_it_sets_the_measure_brief_in_the_period_the_grader_measures() -> None:
     state = _state("quality-measure-report")
     period = measurement_period(state.as_of)
-    run = run_measure(state)
+    run, repaired = run_measure(state), run_measure(repair_all(state))
 
     assert f"{period.start.year} performance period" in _brief("quality-measure-report")
     assert len(run.denominator) >= 12
-    assert run.numerator, "the practice must have patients in poor control"
-    assert state.answer_key["result_defects"]
+    assert repaired.numerator, "the practice must have patients in poor control"
+    assert repaired.numerator != run.numerator, (
+        "repairing the planted results must change the answer, or the scenario loses its point:"
+        " choose another seed if the generator changed"
+    )
 
 
 def test_it_plants_only_violations_the_briefs_policy_forbids() -> None:

@@ -116,6 +116,8 @@ def _precision(
 ) -> RubricLine:
     item = "Findings supported by the audit log"
     if not findings:
+        if not planted:
+            return line(item, 1.0, PRECISION, "Nothing to report, and nothing was reported.")
         return line(item, 0.0, PRECISION, "No findings were submitted.")
     false = [f for f in findings if not any(matches(f, a) for a in planted)]
     right = len(findings) - len(false)
