@@ -57,11 +57,14 @@ def write_lessons(tmp: Path, *, extra_body: str = "", objective: str = "CPEHR-1.
     module.mkdir(parents=True)
     (module / "module.yaml").write_text(
         "slug: basics\ntitle: Basics\ntrack: CPEHR\norder: 1\nsummary: The basics.\n"
-        "lessons: [01-first.md, 02-second.md]\n")
+        "lessons: [01-first.md, 02-second.md]\n"
+    )
     (module / "01-first.md").write_text(
         f"---\nslug: first\ntitle: First lesson\nminutes: 10\nobjectives: [{objective}]\n"
-        f"scenarios: [duplicate-patient-cleanup]\n{CHECK}---\n{BODY}{extra_body}")
+        f"scenarios: [duplicate-patient-cleanup]\n{CHECK}---\n{BODY}{extra_body}"
+    )
     (module / "02-second.md").write_text(
         f"---\nslug: second\ntitle: Second lesson\nminutes: 10\nobjectives: [CPEHR-1.2]\n"
-        f"{CHECK}---\n\n## Second\n\nBack to [the first](01-first.md).\n")
+        f"{CHECK}---\n\n## Second\n\nBack to [the first](01-first.md).\n"
+    )
     return content

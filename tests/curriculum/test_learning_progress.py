@@ -40,8 +40,9 @@ def lessons(engine: Engine, world: World, tmp_path: Path) -> list[int]:
         return [ls.id for ls in module.lessons]
 
 
-def test_a_learner_reads_passes_and_progress_moves(client: TestClient, world: World,
-                                                   lessons: list[int], db: Session) -> None:
+def test_a_learner_reads_passes_and_progress_moves(
+    client: TestClient, world: World, lessons: list[int], db: Session
+) -> None:
     csrf = login(client, "learner@example.org")
     before = client.get("/learn").text
     assert "0%" in before and "next: lesson “First lesson”" in before
@@ -49,7 +50,8 @@ def test_a_learner_reads_passes_and_progress_moves(client: TestClient, world: Wo
     assert page.status_code == 200 and 'class="callout callout-note"' in page.text
     assert 'href="/learn/asset-link/cpehr/01-basics/02-second.md"' in page.text
     assert client.get("/learn/asset-link/cpehr/01-basics/02-second.md").url.path == (
-        "/learn/CPEHR/basics/second")
+        "/learn/CPEHR/basics/second"
+    )
     client.post("/learn/CPEHR/basics/first/read", data={"csrf_token": csrf})
     failed = client.post("/learn/CPEHR/basics/first/check", data={**WRONG, "csrf_token": csrf})
     assert "2 of 3" in failed.text and "Not passed yet" in failed.text
@@ -58,21 +60,24 @@ def test_a_learner_reads_passes_and_progress_moves(client: TestClient, world: Wo
     assert "3 of 3" in passed.text and "Next lesson: Second lesson" in passed.text
     after = client.get("/learn").text
     assert "<strong>50%</strong>" in after and "next: lesson “Second lesson”" in after
-    verbs = [v.rsplit("/", 1)[1] for v in db.scalars(select(XapiStatement.verb)
-                                                      .order_by(XapiStatement.stored))]
+    verbs = [
+        v.rsplit("/", 1)[1]
+        for v in db.scalars(select(XapiStatement.verb).order_by(XapiStatement.stored))
+    ]
     assert verbs == ["experienced", "failed", "passed"]
 
 
-def test_checks_refuse_unknown_options(client: TestClient, world: World,
-                                       lessons: list[int]) -> None:
+def test_checks_refuse_unknown_options(
+    client: TestClient, world: World, lessons: list[int]
+) -> None:
     csrf = login(client, "learner@example.org")
-    response = client.post("/learn/CPEHR/basics/first/check", data={"q0": "Z",
-                                                                     "csrf_token": csrf})
+    response = client.post("/learn/CPEHR/basics/first/check", data={"q0": "Z", "csrf_token": csrf})
     assert response.status_code == 422 and "not one of its options" in response.text
 
 
-def test_dashboard_numbers_match_a_hand_count(db: Session, world: World,
-                                              lessons: list[int]) -> None:
+def test_dashboard_numbers_match_a_hand_count(
+    db: Session, world: World, lessons: list[int]
+) -> None:
     learner, other = world.users["learner"], world.users["other_learner"]
     cohort = curriculum.get_cohort(db, "cpehr-1")
     curriculum.enroll(db, Actor.system("t"), cohort, other)
@@ -107,18 +112,22 @@ def test_csv_enrollment_reports_bad_rows_and_imports_all_or_valid(
 ) -> None:
     csrf = login(client, "program_admin@example.org")
     url = "/programs/academy/cohorts/cpehr-1/enrollments/csv"
-    text = ("email,name\nnew.person@example.org,New Person\nnot-an-email,Bad Row\n"
-            "learner@example.org,Already Here\n")
+    text = (
+        "email,name\nnew.person@example.org,New Person\nnot-an-email,Bad Row\n"
+        "learner@example.org,Already Here\n"
+    )
 
     def upload(body: str, mode: str) -> object:
-        return client.post(url, data={"csrf_token": csrf, "mode": mode},
-                           files={"file": ("people.csv", body.encode(), "text/csv")})
+        return client.post(
+            url,
+            data={"csrf_token": csrf, "mode": mode},
+            files={"file": ("people.csv", body.encode(), "text/csv")},
+        )
 
     refused = upload(text, "all")
     assert refused.status_code == 422  # type: ignore[attr-defined]
     assert "Nothing was imported" in refused.text  # type: ignore[attr-defined]
-    assert "<td>3</td><td>&#39;not-an-email&#39; is not an email address" in (
-        refused.text)  # type: ignore[attr-defined]
+    assert "<td>3</td><td>&#39;not-an-email&#39; is not an email address" in (refused.text)  # type: ignore[attr-defined]
     count = db.scalar(select(func.count()).select_from(XapiStatement))
     assert count == 0
     imported = upload(text, "valid")
@@ -130,8 +139,9 @@ def test_csv_enrollment_reports_bad_rows_and_imports_all_or_valid(
     assert "must be exactly: email,name" in headers.text  # type: ignore[attr-defined]
 
 
-def test_the_dashboard_page_csv_and_xapi_exports(client: TestClient, world: World,
-                                                 lessons: list[int]) -> None:
+def test_the_dashboard_page_csv_and_xapi_exports(
+    client: TestClient, world: World, lessons: list[int]
+) -> None:
     csrf = login(client, "learner@example.org")
     client.post("/learn/CPEHR/basics/first/read", data={"csrf_token": csrf})
     client.post("/learn/CPEHR/basics/first/check", data={**RIGHT, "csrf_token": csrf})
@@ -146,7 +156,8 @@ def test_the_dashboard_page_csv_and_xapi_exports(client: TestClient, world: Worl
         assert [s["verb"]["display"]["en-US"] for s in xapi] == ["experienced", "passed"]
         assert xapi[1]["result"]["score"] == {"raw": 3, "min": 0, "max": 3, "scaled": 1.0}
         assert staff.get("/programs/other-academy/cohorts/cphit-other/dashboard").status_code == (
-            403)
+            403
+        )
 
 
 def test_learners_join_open_cohorts_only(client: TestClient, world: World, db: Session) -> None:
