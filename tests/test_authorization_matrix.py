@@ -75,6 +75,24 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/programs/{org}/cohorts/{slug}/dashboard"): PROGRAM_STAFF,
     ("GET", "/programs/{org}/cohorts/{slug}/dashboard.csv"): PROGRAM_STAFF,
     ("GET", "/programs/{org}/cohorts/{slug}/xapi.json"): PROGRAM_STAFF,
+    # exams
+    ("GET", "/exams"): LEARNERS,
+    ("POST", "/exams/{track}/start"): LEARNERS,
+    **{
+        (m, f"/exams/sessions/{{exam_id}}{p}"): SIGNED_IN
+        for m, p in [
+            ("GET", ""),
+            ("GET", "/items/{number}"),
+            ("POST", "/items/{number}"),
+            ("GET", "/review"),
+            ("POST", "/submit"),
+            ("GET", "/result"),
+        ]
+    },
+    ("POST", "/api/v1/exams/sessions/{exam_id}/answers"): SIGNED_IN,
+    ("GET", "/proctor/sessions"): {"proctor", "program_admin", "other_admin"},
+    ("POST", "/proctor/sessions/{exam_id}/{action}"): {"proctor", "program_admin", "other_admin"},
+    ("POST", "/programs/{org}/exam-eligibility"): {"program_admin"},
     # practicum: learners start scenarios; sandboxes answer 404 to everyone but their owner
     ("GET", "/practicum"): LEARNERS,
     ("POST", "/practicum/scenarios/{slug}/start"): LEARNERS,
@@ -156,7 +174,10 @@ def _fill(path: str, world: World) -> str:
         "rtype": "Patient",
         "rid": "x",
         "vid": "1",
-        "track": "CPEHR",
+        "track": "NOPE",
+        "exam_id": "nope",
+        "number": "1",
+        "action": "pause",
         "module": "m",
         "lesson": "l",
         "track_dir": "cpehr",

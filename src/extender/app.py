@@ -14,6 +14,7 @@ from extender import __version__
 from extender.accounts import routes as accounts_routes
 from extender.analytics import cohort_routes
 from extender.analytics import routes as analytics_routes
+from extender.assessment import routes as assessment_routes
 from extender.config import Settings, get_settings
 from extender.curriculum import routes as curriculum_routes
 from extender.db import get_engine, session_factory
@@ -29,7 +30,7 @@ from extender.web.middleware import BodySizeLimit
 from extender.web.templating import register_template_dir
 
 PACKAGE_DIR = Path(__file__).parent
-DOMAINS_WITH_TEMPLATES = ("accounts", "curriculum", "practicum", "analytics")
+DOMAINS_WITH_TEMPLATES = ("accounts", "curriculum", "assessment", "practicum", "analytics")
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for module in (accounts_routes, curriculum_routes):
         app.include_router(module.pages)
         app.include_router(module.api)
+    app.include_router(assessment_routes.pages)
+    app.include_router(assessment_routes.api)
     app.include_router(practicum_routes.pages)
     app.include_router(fhir_routes.router)
     app.include_router(analytics_routes.pages)

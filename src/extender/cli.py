@@ -12,6 +12,8 @@ from rich.console import Console
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from extender.assessment import cli as exams_cli
+from extender.assessment.bank import ItemIn
 from extender.config import ConfigurationError, Settings, get_settings, mask_url
 from extender.curriculum.content import TrackSpec
 from extender.curriculum.lessons import LessonCatalog
@@ -32,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 app.add_typer(users_app, name="users")
 app.add_typer(practicum_cli.app, name="practicum", help="Practicum sandbox tools.")
+app.add_typer(exams_cli.app, name="exams")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -140,6 +143,19 @@ def _load_lessons(content_dir: Path, specs: list[TrackSpec], scenarios: set[str]
     return catalog
 
 
+def _load_items(content_dir: Path, specs: list[TrackSpec]) -> dict[str, list[ItemIn]]:
+    from extender.assessment.bank import load_bank_files
+    from extender.curriculum.content import ContentError
+
+    objectives = {o.code: t.code for t in specs for d in t.domains for o in d.objectives}
+    try:
+        return load_bank_files(content_dir, objectives)
+    except ContentError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]{problem}[/]", highlight=False, soft_wrap=True)
+        fail(f"{len(exc.problems)} problem(s) in {content_dir}/items; nothing loaded")
+
+
 @content_app.command("validate")
 def content_validate(
     content_dir: Annotated[Path | None, typer.Option("--dir", help="content folder")] = None,
@@ -149,12 +165,14 @@ def content_validate(
     specs = _load_specs(directory)
     scenarios = _load_scenarios(directory)
     lessons = _load_lessons(directory, specs, set(scenarios))
+    items = _load_items(directory, specs)
     for spec in specs:
         out.print(
             f"{spec.code}: {len(spec.domains)} domains, {spec.objective_count} objectives, "
             f"weights {sum(d.weight for d in spec.domains)}%"
         )
     out.print(f"{len(scenarios)} practicum scenarios: {', '.join(sorted(scenarios)) or 'none'}")
+    out.print("item bank: " + ", ".join(f"{t} {len(i)} items" for t, i in sorted(items.items())))
     count = sum(len(m.lessons) for m in lessons.modules)
     out.print(f"{len(lessons.modules)} modules, {count} lessons")
     for code, gaps in sorted(lessons.gaps.items()):
@@ -167,19 +185,23 @@ def content_validate(
 
 def _sync_content(settings: Settings, content_dir: Path) -> None:
     from extender.accounts.audit import Actor
+    from extender.assessment.bank import sync_bank
     from extender.curriculum.learning import sync_lessons
     from extender.curriculum.service import sync_catalog
     from extender.db import get_engine, session_factory, unit_of_work
 
     specs = _load_specs(content_dir)
     lessons = _load_lessons(content_dir, specs, set(_load_scenarios(content_dir)))
+    items = _load_items(content_dir, specs)
     with unit_of_work(session_factory(get_engine(settings.resolved_database_url()))) as session:
         report = sync_catalog(session, Actor.system("cli"), specs, content_dir.name)
         modules, lesson_count = sync_lessons(session, Actor.system("cli"), lessons)
+        item_counts = sync_bank(session, Actor.system("cli"), items)
     out.print(
         f"catalog: {report.tracks} tracks, {report.domains} domains, "
         f"{report.objectives} objectives ({report.created} created, {report.updated} "
-        f"updated, {report.removed} removed); {modules} modules, {lesson_count} lessons"
+        f"updated, {report.removed} removed); {modules} modules, {lesson_count} lessons; "
+        f"items: {item_counts['created']} new, {item_counts['new_version']} new versions"
     )
 
 

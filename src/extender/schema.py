@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import extender.accounts.models
+import extender.assessment.models
 import extender.curriculum.models
 import extender.practicum.models  # noqa: F401
 from extender.db import Base

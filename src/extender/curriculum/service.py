@@ -148,6 +148,13 @@ def get_track(session: Session, code: str) -> Track:
     return track
 
 
+def get_track_by_id(session: Session, track_id: int) -> Track:
+    track = session.get(Track, track_id)
+    if track is None:
+        raise NotFound("no such track")
+    return track
+
+
 def get_objective(session: Session, code: str) -> Objective:
     objective = session.scalar(select(Objective).where(Objective.code == code.upper()))
     if objective is None:
