@@ -256,8 +256,62 @@ def seed_demo(session: Session, today: date) -> SeedReport:
         cohort = curriculum.get_cohort(session, plan.slug)
         _seed_schedule(session, cohort)
         _seed_progress(session, cohort, plan, learners, today)
+    _seed_exams(session, learners)
     session.flush()
     return report
+
+
+SIMULATED_SITTINGS = 200
+EXAM_READY = range(0, 12)  # learner01-12: spring finishers and the front of the fall cohort
+
+
+def _seed_exams(session: Session, learners: list[User]) -> None:
+    """Two published parallel forms per track, eligibility for the learners who are ready, and
+    simulated sittings of the CPEHR form so the exam report has data."""
+    from extender.assessment import delivery, forms
+    from extender.assessment.models import ExamForm, ExamSession, Item
+    from extender.assessment.simulate import simulate_sittings
+
+    for track in curriculum.list_tracks(session):
+        if session.scalar(select(Item.id).where(Item.track_id == track.id)) is None:
+            continue
+        if not forms.forms_of(session, track):
+            for made in forms.assemble(
+                session, ACTOR, track, name=f"{track.code} 2026", seed=2026, parallel=2
+            ):
+                forms.publish(session, ACTOR, made)
+    cpehr = curriculum.get_track(session, "CPEHR")
+    for i in EXAM_READY:
+        if delivery.eligibility(session, learners[i], cpehr) is None:
+            delivery.grant_eligibility(
+                session, ACTOR, learners[i], cpehr, time_factor=1.5 if i == 10 else 1.0
+            )
+    form = session.scalar(
+        select(ExamForm)
+        .where(ExamForm.track_id == cpehr.id, ExamForm.status == "published")
+        .order_by(ExamForm.name)
+    )
+    if (
+        form is None
+        or session.scalar(select(ExamSession.id).where(ExamSession.form_id == form.id)) is not None
+    ):
+        return
+    candidates = []
+    for n in range(SIMULATED_SITTINGS):
+        email = f"candidate{n + 1:03d}@simulated.extender.test"
+        user = accounts.find_user_by_email(session, email)
+        if user is None:
+            # Simulated candidates cannot sign in: no password hash will ever verify.
+            user = User(
+                email=email,
+                display_name=f"Simulated candidate {n + 1:03d}",
+                password_hash="!simulated",
+                is_active=False,
+            )
+            session.add(user)
+        candidates.append(user)
+    session.flush()
+    simulate_sittings(session, form, cpehr, candidates, seed=2026)
 
 
 REQUIRED_SCENARIOS = {

@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -50,35 +50,54 @@ def e2e_database(e2e_home: Path) -> str:
     return f"sqlite:///{e2e_home / 'e2e.db'}"
 
 
-@pytest.fixture(scope="session")
-def live_server(e2e_home: Path, e2e_database: str) -> Iterator[str]:
-    home = e2e_home
-    port = _free_port()
-    env = {
+CLI = [sys.executable, "-m", "extender.cli"]
+
+
+def server_env(home: Path, database: str, port: int) -> dict[str, str]:
+    return {
         **os.environ,
         "EXTENDER_VAR_DIR": str(home / "var"),
-        "EXTENDER_DATABASE_URL": f"sqlite:///{home / 'e2e.db'}",
+        "EXTENDER_DATABASE_URL": database,
         "EXTENDER_LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
         "EXTENDER_BASE_URL": f"http://127.0.0.1:{port}",
     }
-    cli = [sys.executable, "-m", "extender.cli"]
-    subprocess.run([*cli, "demo", "--no-serve"], env=env, check=True, capture_output=True)
-    log = (home / "server.log").open("w")
+
+
+def start_server(home: Path, database: str, port: int) -> subprocess.Popen[bytes]:
+    """Start `extender serve` and wait until /healthz answers."""
+    log = (home / f"server-{port}.log").open("a")
     server = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [*CLI, "serve", "--port", str(port)],
+        env=server_env(home, database, port),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    for _ in range(150):
         try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    break
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return server
         except OSError:
             time.sleep(0.1)
-    else:
-        server.kill()
-        raise RuntimeError(f"server did not start; see {home / 'server.log'}")
-    yield base
+    server.kill()
+    raise RuntimeError(f"server did not start; see {home}/server-{port}.log")
+
+
+@pytest.fixture(scope="session")
+def seeded(e2e_home: Path, e2e_database: str) -> None:
+    subprocess.run(
+        [*CLI, "demo", "--no-serve"],
+        env=server_env(e2e_home, e2e_database, 0),
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_home: Path, e2e_database: str, seeded: None) -> Iterator[str]:
+    port = free_port()
+    server = start_server(e2e_home, e2e_database, port)
+    yield f"http://127.0.0.1:{port}"
     server.terminate()
     server.wait(timeout=10)
 

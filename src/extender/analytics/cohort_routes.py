@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from extender.accounts.models import Role
-from extender.analytics import charts
 from extender.analytics.progress import LearnerProgress, cohort_progress, summarize
 from extender.curriculum import learning
 from extender.curriculum import service as curriculum
@@ -20,6 +19,7 @@ from extender.curriculum.models import Cohort
 from extender.db import utcnow
 from extender.errors import NotFound
 from extender.practicum.scenarios import ScenarioSpec
+from extender.web import charts
 from extender.web.deps import DB, Principal, require
 from extender.web.templating import render
 

@@ -273,3 +273,62 @@ def bank_report(session: Session) -> list[tuple[str, str, str, int]]:
         .order_by(Track.code, Item.domain_code, Item.status)
     )
     return [(t, d, s, n) for t, d, s, n in rows]
+
+
+def items_as_dicts(session: Session, track: Track) -> list[dict[str, Any]]:
+    """The track's items at their current versions, in the content-file shape."""
+    out = []
+    for item in session.scalars(select(Item).where(Item.track_id == track.id).order_by(Item.id)):
+        v = current_version(session, item)
+        record: dict[str, Any] = {
+            "id": item.id,
+            "objective": item.objective_code,
+            "type": v.type,
+            "stem": v.stem,
+        }
+        if v.exhibit:
+            record["exhibit"] = dict(v.exhibit)
+        record.update(
+            {
+                "options": v.option_list,
+                "key": v.key_list,
+                "rationale": v.rationale,
+                "reference": v.reference,
+                "author": v.author,
+                "enemies": list(v.enemies.get("ids", [])),
+            }
+        )
+        out.append(record)
+    return out
+
+
+def import_items(
+    session: Session, actor: Actor, track_code: str | None, records: list[dict[str, Any]]
+) -> Counter[str]:
+    """Validate imported items like content files (every problem named, nothing stored if
+    one is bad) and add them to the bank as drafts."""
+    tracks = objective_tracks(session)
+    problems = []
+    parsed: list[ItemIn] = []
+    for i, record in enumerate(records):
+        try:
+            item = ItemIn.model_validate(record)
+        except ValidationError as err:
+            problems += [
+                f"item {record.get('id', i)}: {p.field}: {p.message}"
+                for p in _describe("package", err)
+            ]
+            continue
+        track = tracks.get(item.objective)
+        if track is None or (track_code and track != track_code):
+            problems.append(
+                f"item {item.id}: objective {item.objective} is not an objective "
+                f"of {track_code or 'any track'}"
+            )
+        parsed.append(item)
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    by_track: dict[str, list[ItemIn]] = {}
+    for item in parsed:
+        by_track.setdefault(tracks[item.objective], []).append(item)
+    return sync_bank(session, actor, by_track, status="draft")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -43,3 +44,62 @@ def bank_report() -> None:
     for track, _, _, count in rows:
         totals[track] += count
     out.print(", ".join(f"{t}: {n} items" for t, n in sorted(totals.items())))
+
+
+def _fail(message: str) -> typer.Exit:
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+@app.command("export-qti")
+def export_qti(
+    track: str = typer.Option(..., "--track", help="track code, e.g. CPEHR"),
+    out_file: Path = typer.Option(..., "--out", help="where to write the .zip package"),
+) -> None:
+    """Write a track's bank (current versions) as a QTI 3.0 content package."""
+    from extender.assessment.qti import export_package
+    from extender.curriculum import service as curriculum
+    from extender.errors import DomainError
+
+    url = get_settings().resolved_database_url()
+    with session_factory(get_engine(url))() as session:
+        try:
+            t = curriculum.get_track(session, track)
+        except DomainError as exc:
+            raise _fail(exc.message) from None
+        items = bank.items_as_dicts(session, t)
+    if not items:
+        raise _fail(f"the {track.upper()} bank is empty; run `extender content load`")
+    out_file.write_bytes(export_package(items, track=t.code, title=f"{t.code} item bank"))
+    out.print(f"wrote {len(items)} items to {out_file}")
+
+
+@app.command("import-qti")
+def import_qti(file: Path = typer.Argument(..., help="a QTI 3.0 content package (.zip)")) -> None:
+    """Import items from a QTI 3.0 package as drafts; nothing is imported if any item is bad."""
+    from extender.accounts.audit import Actor
+    from extender.assessment.qti import QtiImportError, read_package
+    from extender.db import unit_of_work
+    from extender.errors import DomainError
+
+    if not file.is_file():
+        raise _fail(f"{file} does not exist")
+    try:
+        package = read_package(file.read_bytes(), require_objective=True)
+    except QtiImportError as exc:
+        for p in exc.problems:
+            Console(stderr=True, soft_wrap=True).print(
+                f"{p.file}: {p.element}{f' (line {p.line})' if p.line else ''}: {p.message}",
+                highlight=False,
+            )
+        raise _fail(f"{len(exc.problems)} problem(s) in {file}; nothing imported") from None
+    url = get_settings().resolved_database_url()
+    try:
+        with unit_of_work(session_factory(get_engine(url))) as session:
+            counts = bank.import_items(session, Actor.system("cli"), package.track, package.items)
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+    out.print(
+        f"imported {counts['created']} new items and {counts['new_version']} new "
+        f"versions as drafts ({counts['unchanged']} unchanged)"
+    )

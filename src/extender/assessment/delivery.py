@@ -98,7 +98,14 @@ def live_session(session: Session, user: User, track: Track) -> ExamSession | No
     )
 
 
-def start(session: Session, user: User, track: Track, *, seed: int | None = None) -> ExamSession:
+def start(
+    session: Session,
+    user: User,
+    track: Track,
+    *,
+    seed: int | None = None,
+    form: ExamForm | None = None,
+) -> ExamSession:
     rights = eligibility(session, user, track)
     if rights is None:
         raise Forbidden(
@@ -106,8 +113,8 @@ def start(session: Session, user: User, track: Track, *, seed: int | None = None
         )
     if live_session(session, user, track) is not None:
         raise Conflict(f"you already have a {track.code} exam in progress; resume it")
-    forms = published_forms(session, track)
-    if not forms:
+    forms = [form] if form is not None else published_forms(session, track)
+    if not forms or any(f.status != "published" for f in forms):
         raise Conflict(f"no {track.code} exam form is published yet")
     use = dict(
         session.execute(

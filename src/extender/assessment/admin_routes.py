@@ -1,0 +1,162 @@
+"""The exam committee's pages: blueprint, form assembly and publication, item status, and
+the exam report with plots and a CSV export."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from extender.accounts.models import Role
+from extender.assessment import bank, forms, report
+from extender.assessment.models import Item
+from extender.assessment.psychometrics import MantelHaenszelDif
+from extender.curriculum import service as curriculum
+from extender.web import charts
+from extender.web.deps import DB, Principal, require
+from extender.web.templating import flash, render
+
+pages = APIRouter(include_in_schema=False)
+Committee = Annotated[Principal, Depends(require(Role.PSYCHOMETRICIAN))]
+
+
+@pages.get("/exams/admin/{track}", response_class=HTMLResponse)
+def track_admin(request: Request, db: DB, principal: Committee, track: str) -> Response:
+    t = curriculum.get_track(db, track)
+    blueprint = forms.blueprint_for(db, t)
+    db.commit()
+    items = list(db.scalars(select(Item).where(Item.track_id == t.id).order_by(Item.id)))
+    return render(
+        request,
+        "assessment/admin.html",
+        principal,
+        {
+            "track": t,
+            "blueprint": blueprint,
+            "forms": forms.forms_of(db, t),
+            "items": items,
+            "report": [r for r in bank.bank_report(db) if r[0] == t.code],
+        },
+    )
+
+
+@pages.post("/exams/admin/{track}/blueprint")
+def save_blueprint(
+    request: Request,
+    db: DB,
+    principal: Committee,
+    track: str,
+    total_items: Annotated[int, Form()],
+    time_limit_minutes: Annotated[int, Form()],
+    cut_percent: Annotated[float, Form()],
+) -> Response:
+    forms.update_blueprint(
+        db,
+        principal.actor,
+        curriculum.get_track(db, track),
+        total_items=total_items,
+        time_limit_minutes=time_limit_minutes,
+        cut_percent=cut_percent,
+    )
+    db.commit()
+    flash(request, "Blueprint saved. New forms follow it; published forms keep theirs.")
+    return RedirectResponse(f"/exams/admin/{track}", status_code=303)
+
+
+@pages.post("/exams/admin/{track}/forms")
+def assemble(
+    request: Request,
+    db: DB,
+    principal: Committee,
+    track: str,
+    name: Annotated[str, Form()],
+    parallel: Annotated[int, Form()] = 1,
+    seed: Annotated[int, Form()] = 1,
+) -> Response:
+    if not 1 <= parallel <= 4:
+        parallel = 1
+    made = forms.assemble(
+        db,
+        principal.actor,
+        curriculum.get_track(db, track),
+        name=name,
+        seed=seed,
+        parallel=parallel,
+    )
+    db.commit()
+    flash(request, f"Assembled {', '.join(f.name for f in made)} (draft).")
+    return RedirectResponse(f"/exams/admin/{track}", status_code=303)
+
+
+@pages.post("/exams/admin/forms/{form_id}/publish")
+def publish(request: Request, db: DB, principal: Committee, form_id: str) -> Response:
+    form = forms.get_form(db, form_id)
+    forms.publish(db, principal.actor, form)
+    db.commit()
+    track = curriculum.get_track_by_id(db, form.track_id)
+    flash(request, f"{form.name} is published and frozen.")
+    return RedirectResponse(f"/exams/admin/{track.code}", status_code=303)
+
+
+@pages.post("/exams/admin/items/{item_id}/status")
+def item_status(
+    request: Request, db: DB, principal: Committee, item_id: str, status: Annotated[str, Form()]
+) -> Response:
+    item = bank.get_item(db, item_id)
+    bank.set_status(db, principal.actor, item, status)
+    db.commit()
+    track = curriculum.get_track_by_id(db, item.track_id)
+    flash(request, f"{item.id} is now {status}.")
+    return RedirectResponse(f"/exams/admin/{track.code}#items", status_code=303)
+
+
+@pages.get("/exams/admin/forms/{form_id}/report", response_class=HTMLResponse)
+def form_report(request: Request, db: DB, principal: Committee, form_id: str) -> Response:
+    form = forms.get_form(db, form_id)
+    result = report.build_report(db, form)
+    report.store_statistics(db, result)
+    db.commit()
+    s = result.summary
+    width = max(1, len(s.histogram))
+    plot = charts.histogram(
+        list(s.histogram),
+        [str(i) for i in range(width)],
+        f"Score distribution, {form.name}",
+        f"Raw scores of {result.sittings} sittings; the dashed line is the cut at "
+        f"{result.cut_raw}. The table gives the statistics.",
+        marker=result.cut_raw,
+        marker_label=f"cut {result.cut_raw}",
+    )
+    dif: list[MantelHaenszelDif | None] = (
+        list(result.dif) if result.dif else [None] * len(result.versions)
+    )
+    return render(
+        request,
+        "assessment/report.html",
+        principal,
+        {
+            "r": result,
+            "plot": plot,
+            "track": curriculum.get_track_by_id(db, form.track_id),
+            "rows": list(
+                zip(
+                    result.versions,
+                    result.items.items,
+                    dif,
+                    strict=True,
+                )
+            ),
+        },
+    )
+
+
+@pages.get("/exams/admin/forms/{form_id}/report.csv")
+def form_report_csv(db: DB, principal: Committee, form_id: str) -> Response:
+    form = forms.get_form(db, form_id)
+    return Response(
+        report.report_csv(report.build_report(db, form)),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="form-{form.id}-report.csv"'},
+    )
