@@ -100,6 +100,9 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
     ("POST", "/exams/admin/items/{item_id}/status"): {"psychometrician"},
     ("GET", "/exams/admin/forms/{form_id}/report"): {"psychometrician"},
     ("GET", "/exams/admin/forms/{form_id}/report.csv"): {"psychometrician"},
+    ("GET", "/exams/admin/forms/{form_id}/angoff"): {"psychometrician"},
+    ("POST", "/exams/admin/forms/{form_id}/angoff"): {"psychometrician"},
+    ("POST", "/exams/admin/forms/{form_id}/angoff/adopt"): {"psychometrician"},
     # practicum: learners start scenarios; sandboxes answer 404 to everyone but their owner
     ("GET", "/practicum"): LEARNERS,
     ("POST", "/practicum/scenarios/{slug}/start"): LEARNERS,

@@ -151,3 +151,71 @@ def test_qti_export_then_import_and_the_bank_report(
     finally:
         get_settings.cache_clear()
     assert db.scalar(select(Item).where(Item.status == "draft")) is None
+
+
+def test_an_angoff_study_recommends_a_cut_that_the_committee_adopts(
+    client: TestClient, world: World, cpehr_bank: None, db: Session
+) -> None:
+    track = curriculum.get_track(db, "CPEHR")
+    forms.update_blueprint(
+        db, Actor.system("t"), track, total_items=6, time_limit_minutes=20, cut_percent=70
+    )
+    [form] = forms.assemble(db, Actor.system("t"), track, name="Angoff", seed=2)
+    db.commit()
+    pks = form.items["items"]
+    from extender.accounts import service as accounts
+
+    second = accounts.get_user(db, world.users["platform_admin"].id)
+    accounts.grant_role(
+        db, Actor.system("t"), user=second, org=world.orgs["board"], role="psychometrician"
+    )
+    db.commit()
+    csrf = login(client, "psychometrician@example.org")
+    url = f"/exams/admin/forms/{form.id}/angoff"
+    bad = client.post(url, data={f"rating-{pks[0]}": "1.4", "csrf_token": csrf})
+    assert bad.status_code == 422 and "from 0 to 1" in bad.text
+    client.post(url, data={**{f"rating-{pk}": "0.6" for pk in pks}, "csrf_token": csrf})
+    too_early = client.post(f"{url}/adopt", data={"csrf_token": csrf})
+    assert too_early.status_code == 409
+    with TestClient(client.app) as other:
+        other_csrf = login(other, "platform_admin@example.org")
+        other.post(url, data={**{f"rating-{pk}": "0.8" for pk in pks}, "csrf_token": other_csrf})
+    page = client.get(url).text
+    # panelists' cuts 3.6 and 4.8 of 6 items: mean 4.2 = 70.0%
+    assert "70.0%" in page and "4.2 of 6 items" in page
+    client.post(f"{url}/adopt", data={"csrf_token": csrf})
+    db.expire_all()
+    assert forms.blueprint_for(db, track).cut_percent == 70.0
+
+
+def test_program_admins_grant_eligibility_with_extra_time(
+    client: TestClient, world: World, cpehr_bank: None, db: Session
+) -> None:
+    from extender.assessment import delivery
+
+    csrf = login(client, "program_admin@example.org")
+    assert "Exam eligibility and accommodations" in client.get("/dashboard/program").text
+    client.post(
+        "/programs/academy/exam-eligibility",
+        data={
+            "email": "learner@example.org",
+            "track": "CPEHR",
+            "time_factor": "1.5",
+            "csrf_token": csrf,
+        },
+    )
+    from extender.accounts import service as accounts
+
+    learner = accounts.get_user(db, world.users["learner"].id)
+    rights = delivery.eligibility(db, learner, curriculum.get_track(db, "CPEHR"))
+    assert rights is not None and rights.time_factor == 1.5
+    odd = client.post(
+        "/programs/academy/exam-eligibility",
+        data={
+            "email": "learner@example.org",
+            "track": "CPEHR",
+            "time_factor": "3",
+            "csrf_token": csrf,
+        },
+    )
+    assert odd.status_code == 422 and "extra time must be" in odd.text

@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from extender.accounts.models import Role
-from extender.assessment import bank, forms, report
-from extender.assessment.models import Item
+from extender.assessment import angoff, bank, forms, report
+from extender.assessment.models import Item, ItemVersion
 from extender.assessment.psychometrics import MantelHaenszelDif
 from extender.curriculum import service as curriculum
+from extender.errors import InvalidInput
 from extender.web import charts
 from extender.web.deps import DB, Principal, require
 from extender.web.templating import flash, render
@@ -160,3 +161,55 @@ def form_report_csv(db: DB, principal: Committee, form_id: str) -> Response:
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="form-{form.id}-report.csv"'},
     )
+
+
+@pages.get("/exams/admin/forms/{form_id}/angoff", response_class=HTMLResponse)
+def angoff_page(request: Request, db: DB, principal: Committee, form_id: str) -> Response:
+    form = forms.get_form(db, form_id)
+    versions = {
+        v.pk: v
+        for v in db.scalars(select(ItemVersion).where(ItemVersion.pk.in_(form.items["items"])))
+    }
+    return render(
+        request,
+        "assessment/angoff.html",
+        principal,
+        {
+            "form": form,
+            "track": curriculum.get_track_by_id(db, form.track_id),
+            "versions": [versions[pk] for pk in form.items["items"]],
+            "mine": angoff.my_ratings(db, form, principal.user),
+            "study": angoff.study(db, form),
+        },
+    )
+
+
+@pages.post("/exams/admin/forms/{form_id}/angoff")
+async def angoff_rate(request: Request, db: DB, principal: Committee, form_id: str) -> Response:
+    form = forms.get_form(db, form_id)
+    data = await request.form()
+    ratings: dict[int, float] = {}
+    for key, value in data.items():
+        if key.startswith("rating-") and str(value).strip():
+            try:
+                ratings[int(key.removeprefix("rating-"))] = float(str(value))
+            except ValueError:
+                raise InvalidInput(f"'{value}' is not a number from 0 to 1", field=key) from None
+    angoff.save_ratings(db, form, principal.user, ratings)
+    db.commit()
+    flash(request, f"Saved {len(ratings)} ratings.")
+    return RedirectResponse(f"/exams/admin/forms/{form_id}/angoff", status_code=303)
+
+
+@pages.post("/exams/admin/forms/{form_id}/angoff/adopt")
+def angoff_adopt(request: Request, db: DB, principal: Committee, form_id: str) -> Response:
+    form = forms.get_form(db, form_id)
+    track = curriculum.get_track_by_id(db, form.track_id)
+    cut = angoff.adopt(db, principal.actor, form, track)
+    db.commit()
+    flash(
+        request,
+        f"Adopted a cut of {cut}% for {track.code}: the blueprint and draft forms "
+        "use it from now on.",
+    )
+    return RedirectResponse(f"/exams/admin/{track.code}", status_code=303)

@@ -158,13 +158,7 @@ class CandidateItem:
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 raise ItemBankError(f"item {name} must be non-empty text, got {value!r}")
-        p = self.difficulty
-        if p is not None and (
-            isinstance(p, bool)
-            or not isinstance(p, int | float)
-            or not math.isfinite(p)
-            or not 0 <= p <= 1
-        ):
+        if self.difficulty is not None and not _share(self.difficulty):
             raise ItemBankError(f"item {self.id!r}: difficulty must be a p-value in [0, 1]")
         if isinstance(self.exposure, bool) or not isinstance(self.exposure, int):
             raise ItemBankError(f"item {self.id!r}: exposure must be a whole number")

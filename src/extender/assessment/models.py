@@ -189,3 +189,20 @@ class ProctorEvent(Base):
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AngoffRating(Base):
+    """One panelist's judgment: the probability that a minimally competent candidate answers
+    this item of this form correctly."""
+
+    __tablename__ = "angoff_ratings"
+    __table_args__ = (UniqueConstraint("form_id", "panelist_id", "item_version_pk"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[str] = mapped_column(
+        ForeignKey("exam_forms.id", ondelete="CASCADE"), index=True
+    )
+    panelist_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    item_version_pk: Mapped[int] = mapped_column(ForeignKey("item_versions.pk"))
+    rating: Mapped[float] = mapped_column(Float)
+    rated_at: Mapped[datetime] = mapped_column(default=utcnow)
