@@ -36,12 +36,21 @@ from extender.practicum.generator.params import PracticeParams
 from extender.practicum.models import FhirResource, Workspace
 
 
+def bench_database(url: str, name: str = "extender_bench_practicum") -> str:
+    """A database of the benchmark's own on the given server, created afresh, so the run
+    never touches the database the URL names."""
+    base = sa.engine.make_url(url)
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _fresh(url: str) -> sa.Engine:
     if url.startswith("postgresql"):
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
+        url = bench_database(url)
     migrate.upgrade(url)
     return make_engine(url)
 

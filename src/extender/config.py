@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = 20
     login_window_seconds: int = 15 * 60
     session_max_age_seconds: int = 12 * 3600
+    # Only for `make bench`: exposes /bench/ceiling, one committed insert, as the load
+    # benchmark's ceiling. Refused in production.
+    bench_endpoints: bool = False
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from extender.accounts.models import AuditEvent
 from extender.web.deps import MaybePrincipal
 from extender.web.templating import render
 
@@ -52,3 +53,18 @@ def api_docs() -> HTMLResponse:
         swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
         swagger_favicon_url="/static/favicon.svg",
     )
+
+
+@router.post("/bench/ceiling")
+def bench_ceiling(request: Request) -> Response:
+    """The load benchmark's ceiling: the cheapest request that commits one row."""
+    settings = request.app.state.settings
+    if not settings.bench_endpoints or settings.env == "production":
+        return JSONResponse(
+            {"error": {"code": "not_found", "message": "not found", "field": None}}, status_code=404
+        )
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        session.add(AuditEvent(action="bench.ceiling", target_type="bench", target_id="-"))
+        session.commit()
+    return JSONResponse({"ok": True})
