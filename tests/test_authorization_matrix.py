@@ -99,6 +99,8 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
     ("POST", "/exams/admin/{track}/forms"): {"psychometrician"},
     ("POST", "/exams/admin/forms/{form_id}/publish"): {"psychometrician"},
     ("POST", "/exams/admin/items/{item_id}/status"): {"psychometrician"},
+    ("GET", "/exams/admin/items/{item_id}"): {"psychometrician"},
+    ("POST", "/exams/admin/items/{item_id}"): {"psychometrician"},
     ("GET", "/exams/admin/forms/{form_id}/report"): {"psychometrician"},
     ("GET", "/exams/admin/forms/{form_id}/report.csv"): {"psychometrician"},
     ("GET", "/exams/admin/forms/{form_id}/angoff"): {"psychometrician"},

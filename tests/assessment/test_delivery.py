@@ -181,3 +181,35 @@ def test_proctors_pause_resume_and_terminate_with_reasons(
         )
     assert _session(db, exam_id).status == "terminated"
     assert "terminated by the proctor" in client.get(f"/exams/sessions/{exam_id}/result").text
+
+
+def test_a_proctored_session_waits_for_the_proctor_to_start_the_clock(
+    client: TestClient, world: World, exam_form: str, db: Session
+) -> None:
+    from extender.accounts import service as accounts
+    from extender.accounts.audit import Actor
+    from extender.assessment import delivery
+    from extender.curriculum import service as curriculum
+
+    learner = accounts.get_user(db, world.users["learner"].id)
+    delivery.grant_eligibility(
+        db, Actor.system("t"), learner, curriculum.get_track(db, "CPEHR"), proctored=True
+    )
+    db.commit()
+    csrf = login(client, "learner@example.org")
+    exam_id = _start(client, csrf)
+    waiting = client.get(f"/exams/sessions/{exam_id}/items/1")
+    assert waiting.status_code == 409 and "You are checked in" in waiting.text
+    exam = _session(db, exam_id)
+    assert exam.status == "waiting" and exam.running_since is None
+    refused = _save(client, csrf, exam_id, exam.layout["items"][0], [], "key-waiting-01", 1)
+    assert refused.status_code == 409  # type: ignore[attr-defined]
+    with TestClient(client.app) as proctor:
+        pcsrf = login(proctor, "proctor@example.org")
+        assert "Start the exam" in proctor.get("/proctor/sessions").text
+        proctor.post(
+            f"/proctor/sessions/{exam_id}/start", data={"reason": "ID checked", "csrf_token": pcsrf}
+        )
+    exam = _session(db, exam_id)
+    assert exam.status == "in_progress" and exam.running_since is not None
+    assert client.get(f"/exams/sessions/{exam_id}/items/1").status_code == 200

@@ -219,3 +219,28 @@ def test_program_admins_grant_eligibility_with_extra_time(
         },
     )
     assert odd.status_code == 422 and "extra time must be" in odd.text
+
+
+def test_the_item_page_saves_a_new_version_and_names_bad_fields(
+    client: TestClient, world: World, cpehr_bank: None, db: Session
+) -> None:
+    csrf = login(client, "psychometrician@example.org")
+    page = client.get("/exams/admin/items/CPEHR-I002")
+    assert page.status_code == 200 and "version 1" in page.text
+    item = bank.get_item(db, "CPEHR-I002")
+    current = bank.current_version(db, item)
+    form = {f"option-{o['id']}": o["text"] for o in current.option_list}
+    form.update(
+        {
+            "objective": item.objective_code,
+            "stem": current.stem + " Revised.",
+            "key": ",".join(current.key_list),
+            "rationale": current.rationale,
+            "reference": current.reference,
+            "csrf_token": csrf,
+        }
+    )
+    saved = client.post("/exams/admin/items/CPEHR-I002", data=form)
+    assert saved.status_code == 200 and "version 2" in saved.text
+    bad = client.post("/exams/admin/items/CPEHR-I002", data={**form, "key": "Z"})
+    assert bad.status_code == 422 and "names options that do not exist" in bad.text

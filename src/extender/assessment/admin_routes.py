@@ -3,10 +3,11 @@ the exam report with plots and a CSV export."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from extender.accounts.models import Role
@@ -213,3 +214,63 @@ def angoff_adopt(request: Request, db: DB, principal: Committee, form_id: str) -
         "use it from now on.",
     )
     return RedirectResponse(f"/exams/admin/{track.code}", status_code=303)
+
+
+@pages.get("/exams/admin/items/{item_id}", response_class=HTMLResponse)
+def item_page(request: Request, db: DB, principal: Committee, item_id: str) -> Response:
+    item = bank.get_item(db, item_id)
+    versions = list(
+        db.scalars(
+            select(ItemVersion)
+            .where(ItemVersion.item_id == item.id)
+            .order_by(ItemVersion.version.desc())
+        )
+    )
+    return render(
+        request,
+        "assessment/item_edit.html",
+        principal,
+        {
+            "item": item,
+            "current": versions[0],
+            "versions": versions,
+            "track": curriculum.get_track_by_id(db, item.track_id),
+        },
+    )
+
+
+@pages.post("/exams/admin/items/{item_id}")
+async def edit_item(request: Request, db: DB, principal: Committee, item_id: str) -> Response:
+    """Editing makes a new version; past responses stay tied to the version they answered."""
+    item = bank.get_item(db, item_id)
+    current = bank.current_version(db, item)
+    form = await request.form()
+    record: dict[str, Any] = {
+        "id": item.id,
+        "objective": str(form.get("objective", item.objective_code)).strip(),
+        "type": current.type,
+        "stem": str(form.get("stem", "")),
+        "options": [
+            {"id": o["id"], "text": str(form.get(f"option-{o['id']}", "")).strip()}
+            for o in current.option_list
+        ],
+        "key": [k.strip().upper() for k in str(form.get("key", "")).split(",") if k.strip()],
+        "rationale": str(form.get("rationale", "")),
+        "reference": str(form.get("reference", "")),
+        "author": current.author,
+        "enemies": list(current.enemies.get("ids", [])),
+    }
+    if current.exhibit:
+        record["exhibit"] = dict(current.exhibit)
+    try:
+        changes = bank.ItemIn.model_validate(record)
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "item"
+        raise InvalidInput(
+            f"{field}: {str(first['msg']).removeprefix('Value error, ')}", field=field
+        ) from None
+    version = bank.edit_item(db, principal.actor, item, changes)
+    db.commit()
+    flash(request, f"Saved {item.id} as version {version.version}.")
+    return RedirectResponse(f"/exams/admin/items/{item.id}", status_code=303)

@@ -33,7 +33,7 @@ from extender.curriculum.models import Track
 from extender.db import utcnow
 from extender.errors import Conflict, Forbidden, InvalidInput, NotFound
 
-LIVE = ("in_progress", "paused")
+LIVE = ("waiting", "in_progress", "paused")
 
 
 def grant_eligibility(
@@ -44,6 +44,7 @@ def grant_eligibility(
     *,
     time_factor: float = 1.0,
     group: str | None = None,
+    proctored: bool = False,
 ) -> ExamEligibility:
     if time_factor not in (1.0, 1.25, 1.5, 2.0):
         raise InvalidInput("extra time must be 1, 1.25, 1.5 or 2 times", field="time_factor")
@@ -52,11 +53,11 @@ def grant_eligibility(
             ExamEligibility.user_id == user.id, ExamEligibility.track_id == track.id
         )
     )
-    before = {"time_factor": row.time_factor} if row else None
+    before = {"time_factor": row.time_factor, "proctored": row.proctored} if row else None
     if row is None:
         row = ExamEligibility(user_id=user.id, track_id=track.id, granted_by=actor.email or "")
         session.add(row)
-    row.time_factor, row.group = time_factor, group
+    row.time_factor, row.group, row.proctored = time_factor, group, proctored
     session.flush()
     audit.record(
         session,
@@ -65,7 +66,7 @@ def grant_eligibility(
         "user",
         user.id,
         before=before,
-        after={"track": track.code, "time_factor": time_factor},
+        after={"track": track.code, "time_factor": time_factor, "proctored": proctored},
     )
     return row
 
@@ -140,7 +141,8 @@ def start(
         form_id=form.id,
         track_id=track.id,
         time_limit_seconds=int(form.time_limit_minutes * 60 * rights.time_factor),
-        running_since=utcnow(),
+        status="waiting" if rights.proctored else "in_progress",
+        running_since=None if rights.proctored else utcnow(),
         layout={"items": order, "options": options},
         group=rights.group,
     )
@@ -382,7 +384,11 @@ def proctor_action(
         raise InvalidInput("give a reason; it goes in the audit log", field="reason")
     before = {"status": exam.status, "remaining": round(remaining_seconds(exam))}
     now = utcnow()
-    if action == "pause":
+    if action == "start":
+        if exam.status != "waiting":
+            raise Conflict(f"only a checked-in session can be started (it is {exam.status})")
+        exam.running_since, exam.status = now, "in_progress"
+    elif action == "pause":
         if exam.status != "in_progress":
             raise Conflict(f"only a running session can be paused (it is {exam.status})")
         exam.used_seconds += (
@@ -401,7 +407,7 @@ def proctor_action(
         exam.running_since, exam.status = None, "terminated"
         exam.submitted_at, exam.submit_reason = now, "terminated"
     elif action != "note":
-        raise InvalidInput("action must be pause, resume, terminate or note", field="action")
+        raise InvalidInput("action must be start, pause, resume, terminate or note", field="action")
     session.add(
         ProctorEvent(
             session_id=exam.id, action=action, reason=reason.strip(), actor=actor.email or ""

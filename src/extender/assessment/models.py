@@ -109,6 +109,8 @@ class ExamEligibility(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id"))
     time_factor: Mapped[float] = mapped_column(Float, default=1.0)
+    # A proctored candidate checks in and waits; the clock starts when the proctor starts it.
+    proctored: Mapped[bool] = mapped_column(default=False)
     group: Mapped[str | None] = mapped_column(String(40), default=None)
     granted_by: Mapped[str] = mapped_column(String(254))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)

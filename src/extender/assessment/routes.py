@@ -78,14 +78,10 @@ def item_page(
     request: Request, db: DB, principal: CurrentPrincipal, exam_id: str, number: int
 ) -> Response:
     exam = _open(db, principal, exam_id)
+    if exam.status in ("waiting", "paused"):
+        return render(request, "assessment/paused.html", principal, {"exam": exam}, status_code=409)
     if exam.status != "in_progress":
-        return (
-            RedirectResponse(f"/exams/sessions/{exam.id}", status_code=303)
-            if (exam.status != "paused")
-            else render(
-                request, "assessment/paused.html", principal, {"exam": exam}, status_code=409
-            )
-        )
+        return RedirectResponse(f"/exams/sessions/{exam.id}", status_code=303)
     view = delivery.item_view(db, exam, number - 1)
     exam.current_index = number - 1
     db.commit()
@@ -261,12 +257,18 @@ def grant(
     email: Annotated[str, Form()],
     track: Annotated[str, Form()],
     time_factor: Annotated[float, Form()] = 1.0,
+    proctored: Annotated[str, Form()] = "",
 ) -> Response:
     user = accounts.find_user_by_email(db, email)
     if user is None:
         raise NotFound(f"no account with email {email.strip()}", field="email")
     delivery.grant_eligibility(
-        db, principal.actor, user, curriculum.get_track(db, track), time_factor=time_factor
+        db,
+        principal.actor,
+        user,
+        curriculum.get_track(db, track),
+        time_factor=time_factor,
+        proctored=proctored == "on",
     )
     db.commit()
     flash(
