@@ -190,7 +190,9 @@ def patients(
 
 
 @pages.get("/practicum/ws/{workspace}/patients/{patient_id}", response_class=HTMLResponse)
-def chart(request: Request, db: DB, box: Box, patient_id: str) -> Response:
+def chart(
+    request: Request, db: DB, box: Box, patient_id: str, all_results: bool = False
+) -> Response:
     try:
         patient = box.store.read("Patient", patient_id)
     except FhirError as exc:
@@ -200,7 +202,11 @@ def chart(request: Request, db: DB, box: Box, patient_id: str) -> Response:
         request,
         box,
         "chart.html",
-        {"patient": patient, "chart": evidence.chart(db, box.workspace.id, patient_id)},
+        {
+            "patient": patient,
+            "chart": evidence.chart(db, box.workspace.id, patient_id),
+            "all_results": all_results,
+        },
     )
 
 

@@ -1,0 +1,391 @@
+"""``extender exams simulate``: a simulation study of a calibrated bank before anyone sits it.
+
+An exam committee choosing between a fixed form and an adaptive test, or setting a length and a
+precision target, needs to see what each choice does to measurement error, test length, item
+exposure and pass/fail decisions on candidates whose true ability is known. This command reads
+a bank as a CSV file (so parameters from any calibration software can be studied without
+loading them into the platform) and runs that study with the IRT engine.
+
+Design choices a committee should know:
+
+* The fixed form follows the blueprint implied by the bank (each domain's share of the bank,
+  rounded by largest remainder) and within each domain takes the items most informative at the
+  cut, skipping enemies of items already chosen. That is how a licensure form is assembled, so
+  the adaptive test is compared with the strongest fixed form, not a random one.
+* Both designs score with the operational N(0, 1) prior rather than the simulated population,
+  so a shifted ``--theta-mean`` shows the bias such a cohort would really get.
+* Classification is always reported at the cut (0.0 when ``--cut-theta`` is omitted); giving
+  ``--cut-theta`` also lets an SPRT end adaptive tests early, since that is the point of a cut.
+* False pass and false fail rates are shares of all candidates, so with accuracy they sum to 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import numpy as np
+import typer
+from numpy.typing import NDArray
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from extender.assessment.irt import (
+    SPRT,
+    AdaptiveSelector,
+    ItemParameters,
+    StoppingRule,
+    estimate_eap,
+    exposure_histogram_svg,
+    icc_svg,
+    run_adaptive_test,
+    simulate_responses,
+)
+from extender.assessment.irt import plots as irt_plots
+from extender.errors import InvalidInput
+
+__all__ = ["Bank", "BankFileError", "app", "assemble_fixed_form", "read_bank", "register"]
+
+FloatArray = NDArray[np.float64]
+
+REQUIRED_COLUMNS = ("id", "domain", "a", "b", "c")
+OPTIONAL_COLUMNS = ("enemies",)
+MAX_GUESSING = 0.5
+_SHOWN_PROBLEMS = 25
+_ICC_ITEMS = 6
+
+app = typer.Typer(help="Simulation studies of an item bank.")
+out = Console(soft_wrap=True)
+
+
+class Mode(str, Enum):
+    fixed = "fixed"
+    adaptive = "adaptive"
+
+
+class BankFileError(InvalidInput):
+    """Every problem in a bank file at once, so an author fixes the file in one pass."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__(f"{path}: {len(problems)} problem(s) in the bank file")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A validated bank: parameters in file order plus what content balancing needs."""
+
+    ids: tuple[str, ...]
+    domains: tuple[str, ...]
+    items: ItemParameters
+    enemies: tuple[tuple[int, ...], ...]
+
+    @property
+    def blueprint(self) -> dict[str, float]:
+        """Domain shares of the bank: without a published blueprint, the bank is the best guess."""
+        counts = Counter(self.domains)
+        return {domain: count / len(self.domains) for domain, count in counts.items()}
+
+
+def read_bank(path: Path) -> Bank:
+    """Parse and validate a bank CSV; raise with every problem and its line, simulate nothing."""
+    if not path.is_file():
+        raise BankFileError(path, [f"no such file: {path}"])
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise BankFileError(path, ["line 1: the file is not UTF-8 text"]) from None
+    reader = csv.reader(io.StringIO(text))
+    columns = [name.strip().lower() for name in next(reader, [])]
+    problems = _header_problems(columns)
+    if problems:
+        raise BankFileError(path, problems)
+    ids: list[str] = []
+    domains: list[str] = []
+    params: list[tuple[float, float, float]] = []
+    enemy_text: list[tuple[int, str]] = []
+    first_line: dict[str, int] = {}
+    for record in reader:
+        line = reader.line_num
+        if not any(field.strip() for field in record):
+            continue
+        if len(record) != len(columns):
+            problems.append(f"line {line}: {len(record)} fields, expected {len(columns)}")
+            continue
+        row = {name: field.strip() for name, field in zip(columns, record, strict=True)}
+        row_problems, values = _row_values(row)
+        if row["id"] in first_line:
+            row_problems.append(f"duplicate id {row['id']} (first on line {first_line[row['id']]})")
+        problems.extend(f"line {line}: {problem}" for problem in row_problems)
+        if row_problems:
+            continue
+        first_line[row["id"]] = line
+        ids.append(row["id"])
+        domains.append(row["domain"])
+        params.append(values)
+        enemy_text.append((line, row.get("enemies", "")))
+    enemies = _enemy_groups(ids, enemy_text, problems)
+    if not problems and not ids:
+        problems.append("line 2: the bank has no items")
+    if problems:
+        raise BankFileError(path, problems)
+    a, b, c = (np.array(column) for column in zip(*params, strict=True))
+    return Bank(tuple(ids), tuple(domains), ItemParameters(a, b, c), enemies)
+
+
+def _header_problems(columns: list[str]) -> list[str]:
+    expected = ",".join(REQUIRED_COLUMNS)
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    unknown = [name for name in columns if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    problems = []
+    if missing:
+        problems.append(f"line 1: header lacks {', '.join(missing)}; expected {expected}")
+    if unknown:
+        problems.append(f"line 1: unknown column(s) {', '.join(unknown)}; expected {expected}")
+    if repeated:
+        problems.append(f"line 1: repeated column(s) {', '.join(repeated)}")
+    return problems
+
+
+def _row_values(row: dict[str, str]) -> tuple[list[str], tuple[float, float, float]]:
+    problems = [f"{name} is empty" for name in ("id", "domain") if not row[name]]
+    a = _number(row, "a", problems)
+    b = _number(row, "b", problems)
+    c = _number(row, "c", problems) if row["c"] else 0.0
+    if a is not None and a <= 0:
+        problems.append(f"a must be positive (got {row['a']})")
+    if c is not None and not 0.0 <= c < MAX_GUESSING:
+        problems.append(f"c must lie in [0, {MAX_GUESSING}) (got {row['c']})")
+    if a is None or b is None or c is None:
+        return problems, (0.0, 0.0, 0.0)
+    return problems, (a, b, c)
+
+
+def _number(row: dict[str, str], name: str, problems: list[str]) -> float | None:
+    try:
+        value = float(row[name])
+    except ValueError:
+        problems.append(f"{name} is not a number: {row[name]!r}")
+        return None
+    if not math.isfinite(value):
+        problems.append(f"{name} must be finite (got {row[name]})")
+        return None
+    return value
+
+
+def _enemy_groups(
+    ids: list[str], enemy_text: list[tuple[int, str]], problems: list[str]
+) -> tuple[tuple[int, ...], ...]:
+    index = {item_id: position for position, item_id in enumerate(ids)}
+    groups: list[tuple[int, ...]] = []
+    for position, (line, text) in enumerate(enemy_text):
+        names = [name.strip() for name in text.split(";") if name.strip()]
+        for name in names:
+            if name == ids[position]:
+                problems.append(f"line {line}: item {name} lists itself as an enemy")
+            elif name not in index:
+                problems.append(f"line {line}: enemy {name} is not in the bank")
+            else:
+                groups.append((position, index[name]))
+    return tuple(groups)
+
+
+def assemble_fixed_form(bank: Bank, length: int, cut: float) -> list[int]:
+    """Blueprint quotas filled with the items that separate passers from failers best."""
+    if not 1 <= length <= bank.items.n_items:
+        raise InvalidInput(f"--form-length must be 1..{bank.items.n_items} for this bank")
+    quotas = _largest_remainder(Counter(bank.domains), length)
+    order = [int(i) for i in np.argsort(-bank.items.information(cut)[0], kind="stable")]
+    linked: dict[int, set[int]] = {}
+    for first, second in bank.enemies:
+        linked.setdefault(first, set()).add(second)
+        linked.setdefault(second, set()).add(first)
+    chosen: list[int] = []
+    blocked: set[int] = set()
+    taken: Counter[str] = Counter()
+    # A second, quota-free pass only matters when enemies starve a domain of eligible items.
+    for respect_quota in (True, False):
+        for item in order:
+            domain = bank.domains[item]
+            if len(chosen) == length or item in blocked:
+                continue
+            if respect_quota and taken[domain] >= quotas[domain]:
+                continue
+            chosen.append(item)
+            taken[domain] += 1
+            blocked |= {item, *linked.get(item, ())}
+    if len(chosen) < length:
+        raise InvalidInput(f"enemy rules leave only {len(chosen)} compatible items for the form")
+    return sorted(chosen)
+
+
+def _largest_remainder(counts: Counter[str], length: int) -> dict[str, int]:
+    total = sum(counts.values())
+    exact = {domain: length * count / total for domain, count in counts.items()}
+    quotas = {domain: math.floor(share) for domain, share in exact.items()}
+    by_remainder = sorted(exact, key=lambda d: exact[d] - quotas[d], reverse=True)
+    for domain in by_remainder[: length - sum(quotas.values())]:
+        quotas[domain] += 1
+    return quotas
+
+
+@dataclass(frozen=True)
+class StudyOutcome:
+    """Per-candidate results; kept so metrics need no second pass over the simulation."""
+
+    true_theta: FloatArray
+    estimate: FloatArray
+    se: FloatArray
+    lengths: NDArray[np.int64]
+    passed: NDArray[np.bool_]
+    exposure: FloatArray
+    stop_reasons: dict[str, int]
+
+
+def run_fixed(bank: Bank, form: list[int], thetas: FloatArray, rng: np.random.Generator) -> StudyOutcome:
+    """Same draws as ``simulation_study(form=...)``, but keeping the SEs the report needs."""
+    sub = bank.items.subset(form)
+    estimates = estimate_eap(simulate_responses(thetas, sub, rng), sub)
+    exposure = np.zeros(bank.items.n_items)
+    exposure[form] = 1.0
+    n = thetas.shape[0]
+    lengths = np.full(n, len(form), dtype=np.int64)
+    return StudyOutcome(
+        thetas, estimates.theta, estimates.se, lengths, estimates.theta >= 0.0, exposure, {}
+    )
+
+
+def run_adaptive(
+    selector: AdaptiveSelector,
+    stopping: StoppingRule,
+    thetas: FloatArray,
+    rng: np.random.Generator,
+    cut: float,
+) -> StudyOutcome:
+    """One candidate at a time, as ``simulation_study`` does, so a progress bar can show."""
+    console = Console(stderr=True)
+    outcomes = [
+        run_adaptive_test(selector, float(theta), stopping, rng, cut=cut)
+        for theta in track(
+            thetas, description="simulating", console=console, disable=not console.is_terminal
+        )
+    ]
+    given = np.zeros(selector.items.n_items)
+    for outcome in outcomes:
+        given[list(outcome.administered)] += 1
+    reasons = Counter(outcome.stop_reason for outcome in outcomes)
+    return StudyOutcome(
+        thetas,
+        np.array([outcome.theta for outcome in outcomes]),
+        np.array([outcome.se for outcome in outcomes]),
+        np.array([len(outcome.administered) for outcome in outcomes], dtype=np.int64),
+        np.array([bool(outcome.passed) for outcome in outcomes]),
+        given / max(len(outcomes), 1),
+        dict(sorted(reasons.items())),
+    )
+
+
+def summarize(study: StudyOutcome, cut: float, se_target: float) -> dict[str, Any]:
+    """The numbers a committee compares across designs, as plain floats for JSON."""
+    error = study.estimate - study.true_theta
+    truly_pass = study.true_theta >= cut
+    return {
+        "bias": float(error.mean()),
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "mean_se": float(study.se.mean()),
+        "se_target": se_target,
+        "share_at_se_target": float(np.mean(study.se <= se_target)),
+        "mean_length": float(study.lengths.mean()),
+        "min_length": int(study.lengths.min()),
+        "max_length": int(study.lengths.max()),
+        "max_exposure": float(study.exposure.max()),
+        "mean_exposure": float(study.exposure.mean()),
+        "share_never_used": float(np.mean(study.exposure == 0.0)),
+        "cut_theta": cut,
+        "accuracy": float(np.mean(study.passed == truly_pass)),
+        "false_pass_rate": float(np.mean(study.passed & ~truly_pass)),
+        "false_fail_rate": float(np.mean(~study.passed & truly_pass)),
+        "stop_reasons": study.stop_reasons,
+    }
+
+
+def _print_report(metrics: dict[str, Any], seconds: float) -> None:
+    table = Table(show_header=True, box=None, pad_edge=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [
+        ("bias of theta", f"{metrics['bias']:+.3f}"),
+        ("RMSE of theta", f"{metrics['rmse']:.3f}"),
+        ("mean SE of theta", f"{metrics['mean_se']:.3f}"),
+        (f"share with SE <= {metrics['se_target']:g}", f"{metrics['share_at_se_target']:.3f}"),
+        ("mean test length", f"{metrics['mean_length']:.1f}"),
+        ("min test length", str(metrics["min_length"])),
+        ("max test length", str(metrics["max_length"])),
+        ("max exposure rate", f"{metrics['max_exposure']:.3f}"),
+        ("mean exposure rate", f"{metrics['mean_exposure']:.3f}"),
+        ("share of items never used", f"{metrics['share_never_used']:.3f}"),
+        (f"accuracy at cut {metrics['cut_theta']:g}", f"{metrics['accuracy']:.3f}"),
+        ("false pass rate", f"{metrics['false_pass_rate']:.3f}"),
+        ("false fail rate", f"{metrics['false_fail_rate']:.3f}"),
+    ]
+    if metrics["stop_reasons"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in metrics["stop_reasons"].items())
+        rows.append(("stop reasons", reasons))
+    rows.append(("wall time", f"{seconds:.2f} s"))
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
+
+
+def _write_outputs(
+    directory: Path, bank: Bank, study: StudyOutcome, form: list[int] | None, report: dict[str, Any]
+) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    cut = float(report["metrics"]["cut_theta"])
+    if form is None:
+        info_svg = irt_plots.test_information_svg(
+            bank.items, title=f"Bank information ({bank.items.n_items} items)"
+        )
+    else:
+        info_svg = irt_plots.test_information_svg(
+            bank.items.subset(form), title=f"Test information (fixed form, {len(form)} items)"
+        )
+    # The most exposed items (most informative first among ties) are the ones worth inspecting.
+    information = bank.items.information(cut)[0]
+    shown = [int(i) for i in np.lexsort((-information, -study.exposure))[:_ICC_ITEMS]]
+    curves = icc_svg(bank.items, shown, title="Most exposed items")
+    for index in shown:
+        curves = curves.replace(f">item {index}</text>", f">{escape(bank.ids[index])}</text>")
+    files = {
+        "report.json": json.dumps(report, indent=2) + "\n",
+        "test-information.svg": info_svg,
+        "item-characteristic-curves.svg": curves,
+        "exposure-histogram.svg": exposure_histogram_svg(study.exposure),
+    }
+    paths = []
+    for name, content in files.items():
+        path = directory / name
+        path.write_text(content, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _fail(message: str, details: list[str] = ()) -> typer.Exit:  # type: ignore[assignment]
+    err = Console(stderr=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    for detail in details[:_SHOWN_PROBLEMS]:
+        err.print(f"  {detail}", highlight=False, markup=False)
+    if len(details) > _SHOWN_PROBLEMS:
+        err.print(f"  ... and {len(details) - _SHOWN_PROBLEMS} more", highlight=False)
+    return typer.Exit(code=2)
