@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from extender.accounts.models import Role
-from extender.assessment import angoff, bank, forms, report
+from extender.assessment import angoff, bank, calibration, forms, irt, report
 from extender.assessment.models import Item, ItemVersion
 from extender.assessment.psychometrics import MantelHaenszelDif
 from extender.curriculum import service as curriculum
@@ -131,6 +131,17 @@ def form_report(request: Request, db: DB, principal: Committee, form_id: str) ->
         marker=result.cut_raw,
         marker_label=f"cut {result.cut_raw}",
     )
+    params = calibration.form_item_parameters(db, [v.item_id for v in result.versions])
+    irt_plots = None
+    if params is not None:
+        irt_plots = {
+            "tif": irt.test_information_svg(params, title=f"Test information, {form.name}"),
+            "icc": irt.icc_svg(
+                params,
+                list(range(min(6, len(result.versions)))),
+                title="Item characteristic curves (first six items)",
+            ),
+        }
     dif: list[MantelHaenszelDif | None] = (
         list(result.dif) if result.dif else [None] * len(result.versions)
     )
@@ -141,6 +152,8 @@ def form_report(request: Request, db: DB, principal: Committee, form_id: str) ->
         {
             "r": result,
             "plot": plot,
+            "irt_plots": irt_plots,
+            "params": params,
             "track": curriculum.get_track_by_id(db, form.track_id),
             "rows": list(
                 zip(
@@ -274,3 +287,42 @@ async def edit_item(request: Request, db: DB, principal: Committee, item_id: str
     db.commit()
     flash(request, f"Saved {item.id} as version {version.version}.")
     return RedirectResponse(f"/exams/admin/items/{item.id}", status_code=303)
+
+
+@pages.get("/exams/admin/{track}/calibrations", response_class=HTMLResponse)
+def calibrations(request: Request, db: DB, principal: Committee, track: str) -> Response:
+    t = curriculum.get_track(db, track)
+    return render(
+        request,
+        "assessment/calibrations.html",
+        principal,
+        {"track": t, "runs": calibration.runs_of(db, t)},
+    )
+
+
+@pages.post("/exams/admin/{track}/calibrations")
+def run_calibration(
+    request: Request,
+    db: DB,
+    principal: Committee,
+    track: str,
+    model: Annotated[str, Form()] = "2pl",
+) -> Response:
+    run = calibration.run_calibration(db, principal.actor, curriculum.get_track(db, track), model)
+    db.commit()
+    flash(
+        request,
+        f"Calibration {'converged' if run.converged else 'did NOT converge'} "
+        f"after {run.iterations} iterations; review it below.",
+    )
+    return RedirectResponse(f"/exams/admin/{track}/calibrations", status_code=303)
+
+
+@pages.post("/exams/admin/calibrations/{run_id}/approve")
+def approve_calibration(request: Request, db: DB, principal: Committee, run_id: str) -> Response:
+    run = calibration.get_run(db, run_id)
+    changed = calibration.approve(db, principal.actor, run)
+    db.commit()
+    track = curriculum.get_track_by_id(db, run.track_id)
+    flash(request, f"Approved: {changed} items now carry these IRT parameters.")
+    return RedirectResponse(f"/exams/admin/{track.code}/calibrations", status_code=303)

@@ -103,3 +103,51 @@ def import_qti(file: Path = typer.Argument(..., help="a QTI 3.0 content package 
         f"imported {counts['created']} new items and {counts['new_version']} new "
         f"versions as drafts ({counts['unchanged']} unchanged)"
     )
+
+
+@app.command("calibrate")
+def calibrate(
+    track: str = typer.Option(..., "--track", help="track code, e.g. CPEHR"),
+    model: str = typer.Option("2pl", "--model", help="rasch, 2pl or 3pl"),
+) -> None:
+    """Fit IRT parameters from stored responses; a psychometrician approves the run before
+    live scoring uses it."""
+    from extender.accounts.audit import Actor
+    from extender.assessment.calibration import run_calibration
+    from extender.curriculum import service as curriculum
+    from extender.db import unit_of_work
+    from extender.errors import DomainError
+
+    url = get_settings().resolved_database_url()
+    try:
+        with unit_of_work(session_factory(get_engine(url))) as session:
+            run = run_calibration(
+                session, Actor.system("cli"), curriculum.get_track(session, track), model.lower()
+            )
+            excluded = dict(run.parameters["excluded"])
+            warnings = list(run.parameters["warnings"])
+            summary = (
+                run.id,
+                run.converged,
+                run.iterations,
+                run.n_items,
+                run.n_examinees,
+                run.log_likelihood,
+            )
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+    run_id, converged, iterations, n_items, n_examinees, loglik = summary
+    out.print(
+        f"calibration {run_id}: {model} on {n_examinees} sittings, {n_items} items, "
+        f"{'converged' if converged else 'DID NOT CONVERGE'} after {iterations} "
+        f"iterations (log-likelihood {loglik:.1f})"
+    )
+    for item_id, reason in sorted(excluded.items()):
+        out.print(f"  left out {item_id}: {reason}")
+    for warning in warnings:
+        out.print(f"  warning: {warning}")
+    out.print(
+        "approve it on the exam committee's calibration page before live scoring uses it"
+        if converged
+        else "a run that did not converge cannot be approved"
+    )

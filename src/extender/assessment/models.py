@@ -208,3 +208,28 @@ class AngoffRating(Base):
     item_version_pk: Mapped[int] = mapped_column(ForeignKey("item_versions.pk"))
     rating: Mapped[float] = mapped_column(Float)
     rated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalibrationRun(Base):
+    """One IRT calibration of a track's bank from stored responses. Live scoring uses its
+    parameters only after a psychometrician approves it; a run that did not converge can
+    never be approved."""
+
+    __tablename__ = "calibration_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id"), index=True)
+    model: Mapped[str] = mapped_column(String(8))
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    n_examinees: Mapped[int]
+    n_items: Mapped[int]
+    converged: Mapped[bool]
+    iterations: Mapped[int]
+    log_likelihood: Mapped[float] = mapped_column(Float)
+    # {"items": {item_id: {"a", "b", "c", "se_a", "se_b", "se_c", "infit", "outfit"}},
+    #  "excluded": {item_id: reason}, "warnings": [...]}
+    parameters: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(254), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
