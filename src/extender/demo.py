@@ -312,6 +312,11 @@ def _seed_exams(session: Session, learners: list[User]) -> None:
         candidates.append(user)
     session.flush()
     simulate_sittings(session, form, cpehr, candidates, seed=2026)
+    from extender.assessment import calibration
+
+    run = calibration.run_calibration(session, ACTOR, cpehr, "2pl")
+    if run.converged:
+        calibration.approve(session, ACTOR, run)
 
 
 REQUIRED_SCENARIOS = {
