@@ -9,11 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from extender.assessment import bank
+from extender.assessment import bank, irt_cli
 from extender.config import get_settings
 from extender.db import get_engine, session_factory
 
 app = typer.Typer(help="Item bank, forms and exams.", no_args_is_help=True)
+irt_cli.register(app)
 out = Console(soft_wrap=True)
 
 

@@ -25,10 +25,12 @@ import csv
 import io
 import json
 import math
+import re
 import time
 from collections import Counter
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -54,7 +56,15 @@ from extender.assessment.irt import (
 from extender.assessment.irt import plots as irt_plots
 from extender.errors import InvalidInput
 
-__all__ = ["Bank", "BankFileError", "app", "assemble_fixed_form", "read_bank", "register"]
+__all__ = [
+    "Bank",
+    "BankFileError",
+    "app",
+    "assemble_fixed_form",
+    "parse_bank",
+    "read_bank",
+    "register",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -68,7 +78,7 @@ app = typer.Typer(help="Simulation studies of an item bank.")
 out = Console(soft_wrap=True)
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     fixed = "fixed"
     adaptive = "adaptive"
 
@@ -76,8 +86,8 @@ class Mode(str, Enum):
 class BankFileError(InvalidInput):
     """Every problem in a bank file at once, so an author fixes the file in one pass."""
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        super().__init__(f"{path}: {len(problems)} problem(s) in the bank file")
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"{source}: {len(problems)} problem(s) in the bank file")
         self.problems = problems
 
 
@@ -91,30 +101,36 @@ class Bank:
     enemies: tuple[tuple[int, ...], ...]
 
     @property
-    def blueprint(self) -> dict[str, float]:
+    def blueprint(self) -> dict[Hashable, float]:
         """Domain shares of the bank: without a published blueprint, the bank is the best guess."""
         counts = Counter(self.domains)
         return {domain: count / len(self.domains) for domain, count in counts.items()}
 
 
 def read_bank(path: Path) -> Bank:
-    """Parse and validate a bank CSV; raise with every problem and its line, simulate nothing."""
+    """Read a bank CSV; a missing or non-UTF-8 file is a bank problem like any other."""
     if not path.is_file():
-        raise BankFileError(path, [f"no such file: {path}"])
+        raise BankFileError(str(path), [f"no such file: {path}"])
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise BankFileError(path, ["line 1: the file is not UTF-8 text"]) from None
+        raise BankFileError(str(path), ["line 1: the file is not UTF-8 text"]) from None
+    return parse_bank(text, str(path))
+
+
+def parse_bank(text: str, source: str = "bank") -> Bank:
+    """Validate every row before raising, with line numbers, so nothing half-read is simulated."""
     reader = csv.reader(io.StringIO(text))
     columns = [name.strip().lower() for name in next(reader, [])]
     problems = _header_problems(columns)
     if problems:
-        raise BankFileError(path, problems)
+        raise BankFileError(source, problems)
     ids: list[str] = []
     domains: list[str] = []
     params: list[tuple[float, float, float]] = []
     enemy_text: list[tuple[int, str]] = []
     first_line: dict[str, int] = {}
+    rejected: set[str] = set()
     for record in reader:
         line = reader.line_num
         if not any(field.strip() for field in record):
@@ -128,17 +144,18 @@ def read_bank(path: Path) -> Bank:
             row_problems.append(f"duplicate id {row['id']} (first on line {first_line[row['id']]})")
         problems.extend(f"line {line}: {problem}" for problem in row_problems)
         if row_problems:
+            rejected.add(row["id"])
             continue
         first_line[row["id"]] = line
         ids.append(row["id"])
         domains.append(row["domain"])
         params.append(values)
         enemy_text.append((line, row.get("enemies", "")))
-    enemies = _enemy_groups(ids, enemy_text, problems)
+    enemies = _enemy_groups(ids, enemy_text, rejected, problems)
     if not problems and not ids:
         problems.append("line 2: the bank has no items")
     if problems:
-        raise BankFileError(path, problems)
+        raise BankFileError(source, problems)
     a, b, c = (np.array(column) for column in zip(*params, strict=True))
     return Bank(tuple(ids), tuple(domains), ItemParameters(a, b, c), enemies)
 
@@ -185,8 +202,9 @@ def _number(row: dict[str, str], name: str, problems: list[str]) -> float | None
 
 
 def _enemy_groups(
-    ids: list[str], enemy_text: list[tuple[int, str]], problems: list[str]
+    ids: list[str], enemy_text: list[tuple[int, str]], rejected: set[str], problems: list[str]
 ) -> tuple[tuple[int, ...], ...]:
+    """Enemies naming a row that was itself rejected add no news, so they are not reported."""
     index = {item_id: position for position, item_id in enumerate(ids)}
     groups: list[tuple[int, ...]] = []
     for position, (line, text) in enumerate(enemy_text):
@@ -194,9 +212,9 @@ def _enemy_groups(
         for name in names:
             if name == ids[position]:
                 problems.append(f"line {line}: item {name} lists itself as an enemy")
-            elif name not in index:
+            elif name not in index and name not in rejected:
                 problems.append(f"line {line}: enemy {name} is not in the bank")
-            else:
+            elif name in index:
                 groups.append((position, index[name]))
     return tuple(groups)
 
@@ -253,7 +271,9 @@ class StudyOutcome:
     stop_reasons: dict[str, int]
 
 
-def run_fixed(bank: Bank, form: list[int], thetas: FloatArray, rng: np.random.Generator) -> StudyOutcome:
+def run_fixed(
+    bank: Bank, form: list[int], thetas: FloatArray, rng: np.random.Generator, cut: float
+) -> StudyOutcome:
     """Same draws as ``simulation_study(form=...)``, but keeping the SEs the report needs."""
     sub = bank.items.subset(form)
     estimates = estimate_eap(simulate_responses(thetas, sub, rng), sub)
@@ -262,7 +282,7 @@ def run_fixed(bank: Bank, form: list[int], thetas: FloatArray, rng: np.random.Ge
     n = thetas.shape[0]
     lengths = np.full(n, len(form), dtype=np.int64)
     return StudyOutcome(
-        thetas, estimates.theta, estimates.se, lengths, estimates.theta >= 0.0, exposure, {}
+        thetas, estimates.theta, estimates.se, lengths, estimates.theta >= cut, exposure, {}
     )
 
 
@@ -278,7 +298,11 @@ def run_adaptive(
     outcomes = [
         run_adaptive_test(selector, float(theta), stopping, rng, cut=cut)
         for theta in track(
-            thetas, description="simulating", console=console, disable=not console.is_terminal
+            thetas,
+            description="simulating",
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
         )
     ]
     given = np.zeros(selector.items.n_items)
@@ -335,17 +359,18 @@ def _print_report(metrics: dict[str, Any], seconds: float) -> None:
         ("max exposure rate", f"{metrics['max_exposure']:.3f}"),
         ("mean exposure rate", f"{metrics['mean_exposure']:.3f}"),
         ("share of items never used", f"{metrics['share_never_used']:.3f}"),
-        (f"accuracy at cut {metrics['cut_theta']:g}", f"{metrics['accuracy']:.3f}"),
+        ("cut theta", f"{metrics['cut_theta']:g}"),
+        ("classification accuracy", f"{metrics['accuracy']:.3f}"),
         ("false pass rate", f"{metrics['false_pass_rate']:.3f}"),
         ("false fail rate", f"{metrics['false_fail_rate']:.3f}"),
     ]
-    if metrics["stop_reasons"]:
-        reasons = ", ".join(f"{k} {v}" for k, v in metrics["stop_reasons"].items())
-        rows.append(("stop reasons", reasons))
-    rows.append(("wall time", f"{seconds:.2f} s"))
+    rows.append(("wall time", f"{seconds:.3f} s"))
     for name, value in rows:
         table.add_row(name, value)
     out.print(table)
+    if metrics["stop_reasons"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in metrics["stop_reasons"].items())
+        out.print(f"stop reasons: {reasons}", highlight=False)
 
 
 def _write_outputs(
@@ -364,9 +389,7 @@ def _write_outputs(
     # The most exposed items (most informative first among ties) are the ones worth inspecting.
     information = bank.items.information(cut)[0]
     shown = [int(i) for i in np.lexsort((-information, -study.exposure))[:_ICC_ITEMS]]
-    curves = icc_svg(bank.items, shown, title="Most exposed items")
-    for index in shown:
-        curves = curves.replace(f">item {index}</text>", f">{escape(bank.ids[index])}</text>")
+    curves = _label_curves(icc_svg(bank.items, shown, title="Most exposed items"), bank, shown)
     files = {
         "report.json": json.dumps(report, indent=2) + "\n",
         "test-information.svg": info_svg,
@@ -381,7 +404,18 @@ def _write_outputs(
     return paths
 
 
-def _fail(message: str, details: list[str] = ()) -> typer.Exit:  # type: ignore[assignment]
+def _label_curves(svg: str, bank: Bank, shown: list[int]) -> str:
+    """Item ids instead of indices, stacked like a legend: 3PL curves all end near 1, so the
+    engine's end-of-curve labels land on top of each other. Unmatched output is left alone."""
+    for rank, index in enumerate(shown):
+        found = re.search(rf'(<text x="[^"]*" y=")[^"]*("[^>]*>)item {index}</text>', svg)
+        if found:
+            label = f"{found[1]}{56 + 13 * rank}{found[2]}{escape(bank.ids[index])}</text>"
+            svg = svg[: found.start()] + label + svg[found.end() :]
+    return svg
+
+
+def _fail(message: str, details: Sequence[str] = ()) -> typer.Exit:
     err = Console(stderr=True, soft_wrap=True)
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     for detail in details[:_SHOWN_PROBLEMS]:
@@ -389,3 +423,105 @@ def _fail(message: str, details: list[str] = ()) -> typer.Exit:  # type: ignore[
     if len(details) > _SHOWN_PROBLEMS:
         err.print(f"  ... and {len(details) - _SHOWN_PROBLEMS} more", highlight=False)
     return typer.Exit(code=2)
+
+
+@app.command("simulate")
+def simulate(
+    bank_file: Path = typer.Option(
+        ..., "--bank", help="CSV bank: id,domain,a,b,c[,enemies] (c empty for 2PL)"
+    ),
+    examinees: int = typer.Option(..., "--examinees", min=1, help="simulated candidates"),
+    mode: Mode = typer.Option(Mode.adaptive, "--mode", help="fixed form or adaptive test"),
+    form_length: int = typer.Option(30, "--form-length", min=1, help="fixed form: items"),
+    max_items: int = typer.Option(40, "--max-items", min=1, help="adaptive: longest test"),
+    se_target: float = typer.Option(
+        0.3, "--se-target", help="adaptive: stop once the SE is this small; both: reported"
+    ),
+    cut_theta: float | None = typer.Option(
+        None,
+        "--cut-theta",
+        help="pass/fail cut on theta; also enables SPRT stopping in adaptive mode "
+        "[classification is reported at 0.0 when omitted]",
+    ),
+    theta_mean: float = typer.Option(0.0, "--theta-mean", help="candidates' mean ability"),
+    theta_sd: float = typer.Option(1.0, "--theta-sd", help="candidates' ability SD"),
+    randomesque: int = typer.Option(
+        1, "--randomesque", min=1, help="adaptive: draw each item from the N most informative"
+    ),
+    seed: int = typer.Option(1, "--seed", help="same seed, same candidates and responses"),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="write report.json and three SVG plots into this directory"
+    ),
+) -> None:
+    """Simulate a fixed form or an adaptive test on a bank and report how well it measures."""
+    if theta_sd <= 0 or se_target <= 0:
+        raise _fail("--theta-sd and --se-target must be positive")
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise _fail(f"--out {out_dir} exists and is not a directory")
+    try:
+        bank = read_bank(bank_file)
+    except BankFileError as exc:
+        raise _fail(exc.message, exc.problems) from None
+    cut = 0.0 if cut_theta is None else cut_theta
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    thetas = rng.normal(theta_mean, theta_sd, examinees)
+    form: list[int] | None = None
+    try:
+        if mode is Mode.fixed:
+            form = assemble_fixed_form(bank, form_length, cut)
+            study = run_fixed(bank, form, thetas, rng, cut)
+        else:
+            selector = AdaptiveSelector(
+                bank.items,
+                domains=bank.domains,
+                blueprint=bank.blueprint,
+                enemies=bank.enemies,
+                randomesque=randomesque,
+            )
+            sprt = SPRT(cut_theta) if cut_theta is not None else None
+            stopping = StoppingRule(max_items=max_items, se_target=se_target, sprt=sprt)
+            study = run_adaptive(selector, stopping, thetas, rng, cut)
+    except InvalidInput as exc:
+        raise _fail(exc.message) from None
+    seconds = time.perf_counter() - started
+    metrics = summarize(study, cut, se_target)
+    domains = len(set(bank.domains))
+    out.print(
+        f"{mode.value} test on {bank_file} ({bank.items.n_items} items, {domains} domains): "
+        f"{examinees} candidates from N({theta_mean:g}, {theta_sd:g}), seed {seed}",
+        highlight=False,
+    )
+    _print_report(metrics, seconds)
+    if out_dir is None:
+        return
+    options = {
+        "bank": str(bank_file),
+        "examinees": examinees,
+        "mode": mode.value,
+        "form_length": form_length if mode is Mode.fixed else None,
+        "max_items": max_items if mode is Mode.adaptive else None,
+        "se_target": se_target,
+        "cut_theta": cut_theta,
+        "sprt": mode is Mode.adaptive and cut_theta is not None,
+        "theta_mean": theta_mean,
+        "theta_sd": theta_sd,
+        "randomesque": randomesque if mode is Mode.adaptive else None,
+        "seed": seed,
+    }
+    report = {
+        "options": options,
+        "metrics": metrics,
+        "wall_time_seconds": round(seconds, 3),
+        "form": None if form is None else [bank.ids[i] for i in form],
+        "exposure": {
+            item_id: float(r) for item_id, r in zip(bank.ids, study.exposure, strict=True)
+        },
+    }
+    for path in _write_outputs(out_dir, bank, study, form, report):
+        out.print(f"wrote {path}", highlight=False)
+
+
+def register(exams_app: typer.Typer) -> None:
+    """Mount the command on the existing ``exams`` group without this module importing it."""
+    exams_app.command("simulate")(simulate)
