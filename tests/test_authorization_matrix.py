@@ -73,6 +73,8 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/learn/assets/{track_dir}/{module_dir}/{file}"): PUBLIC,
     ("POST", "/cohorts/{slug}/join"): LEARNERS,
     ("POST", "/programs/{org}/cohorts/{slug}/enrollments/csv"): {"program_admin"},
+    ("POST", "/programs/{org}/cohorts"): {"program_admin"},
+    ("POST", "/programs/{org}/cohorts/{slug}/schedule"): {"program_admin"},
     ("GET", "/programs/{org}/cohorts/{slug}/dashboard"): PROGRAM_STAFF,
     ("GET", "/programs/{org}/cohorts/{slug}/dashboard.csv"): PROGRAM_STAFF,
     ("GET", "/programs/{org}/cohorts/{slug}/xapi.json"): PROGRAM_STAFF,

@@ -170,3 +170,77 @@ def test_learners_join_open_cohorts_only(client: TestClient, world: World, db: S
     assert client.post("/cohorts/cphit-other/join", data={"csrf_token": csrf}).status_code == 200
     again = client.post("/cohorts/cphit-other/join", data={"csrf_token": csrf})
     assert again.status_code == 409 and "already enrolled" in again.text
+
+
+def test_program_admins_create_a_cohort_and_set_its_schedule(
+    client: TestClient, world: World, lessons: list[int], db: Session
+) -> None:
+    csrf = login(client, "program_admin@example.org")
+    made = client.post(
+        "/programs/academy/cohorts",
+        data={
+            "name": "CPEHR Summer",
+            "slug": "cpehr-summer",
+            "track": "CPEHR",
+            "starts_on": "2027-06-01",
+            "ends_on": "2027-09-30",
+            "csrf_token": csrf,
+        },
+    )
+    assert made.status_code == 200 and "CPEHR Summer created" in made.text
+    cohort = curriculum.get_cohort(db, "cpehr-summer")
+    [module] = learning.modules_of(db, cohort.track)
+    saved = client.post(
+        "/programs/academy/cohorts/cpehr-summer/schedule",
+        data={
+            f"module-{module.id}": "2027-07-15",
+            "scenario-privacy-audit": "2027-08-01",
+            "require-privacy-audit": "on",
+            "scenario-duplicate-patient-cleanup": "2027-08-10",
+            "exam_opens_on": "2027-09-15",
+            "exam_closes_on": "2027-10-15",
+            "csrf_token": csrf,
+        },
+    )
+    assert saved.status_code == 200 and "Schedule saved" in saved.text
+    assert curriculum.module_due_dates(db, cohort) == {module.id: date(2027, 7, 15)}
+    assert curriculum.scenario_due_dates(db, cohort) == {"privacy-audit": date(2027, 8, 1)}
+    outside = client.post(
+        "/programs/academy/cohorts/cpehr-summer/schedule",
+        data={f"module-{module.id}": "2028-01-01", "csrf_token": csrf},
+    )
+    assert outside.status_code == 422 and "due dates fall within the cohort" in outside.text
+    bad_date = client.post(
+        "/programs/academy/cohorts/cpehr-summer/schedule",
+        data={"exam_opens_on": "next week", "csrf_token": csrf},
+    )
+    assert bad_date.status_code == 422 and "is not a date" in bad_date.text
+
+
+def test_scenario_and_exam_results_become_learning_records(db: Session, world: World) -> None:
+    from extender.accounts import service as accounts
+    from extender.practicum import service as practicum
+    from extender.practicum.models import ScenarioAttempt, Workspace
+
+    learner = accounts.get_user(db, world.users["learner"].id)
+    workspace = Workspace(owner_id=learner.id, name="x", scenario_slug="privacy-audit")
+    db.add(workspace)
+    db.flush()
+    attempt = ScenarioAttempt(
+        workspace_id=workspace.id,
+        user_id=learner.id,
+        scenario_slug="privacy-audit",
+        score=90.0,
+        passed=True,
+    )
+    db.add(attempt)
+    db.flush()
+    from extender.practicum.scenarios import load_scenarios
+    from tests.conftest import CONTENT_DIR
+
+    practicum._learning_record(db, attempt, load_scenarios(CONTENT_DIR)["privacy-audit"])
+    db.commit()
+    [statement] = learning.statements(db, {learner.id})
+    assert statement["verb"]["display"]["en-US"] == "passed"
+    assert statement["object"]["id"].endswith("/practicum/privacy-audit")
+    assert statement["result"]["score"]["scaled"] == 0.9

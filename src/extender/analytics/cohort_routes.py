@@ -138,6 +138,9 @@ def dashboard_csv(
             ["learner", p.user.display_name, p.user.email, "practicum_hours", p.practicum_hours]
         )
         w.writerow(["learner", p.user.display_name, p.user.email, "exam_eligible", p.exam_eligible])
+        w.writerow(
+            ["learner", p.user.display_name, p.user.email, "exam_result", p.exam_result or ""]
+        )
         for m in p.modules:
             w.writerow(["module", p.user.display_name, p.user.email, m.module.title, m.percent])
         for sc in p.scenarios:

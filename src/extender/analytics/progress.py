@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extender.accounts.models import User
+from extender.assessment.models import ExamSession
 from extender.curriculum import learning
 from extender.curriculum.models import (
     CheckAttempt,
@@ -73,6 +74,8 @@ class LearnerProgress:
     failed_checks_streak: int
     mastered: set[str] = field(default_factory=set)
     attempted: set[str] = field(default_factory=set)
+    exam_result: str | None = None
+    """The latest exam result for the track, in words, once there is one."""
 
     @property
     def percent(self) -> int:
@@ -172,7 +175,8 @@ def cohort_progress(
     for sa in session.scalars(select(ScenarioAttempt).where(ScenarioAttempt.user_id.in_(ids))):
         attempts[sa.user_id].append(sa)
     titles = _scenario_titles(specs)
-    return [
+    exams = _latest_exams(session, cohort.track_id, ids)
+    out = [
         _learner(
             user,
             enrollment,
@@ -187,6 +191,32 @@ def cohort_progress(
         )
         for user, enrollment in users
     ]
+    for progress in out:
+        progress.exam_result = exams.get(progress.user.id)
+    return out
+
+
+def _latest_exams(session: Session, track_id: int, user_ids: list[str]) -> dict[str, str]:
+    """Each learner's latest exam outcome for the track, in words."""
+    rows = session.scalars(
+        select(ExamSession)
+        .where(
+            ExamSession.track_id == track_id,
+            ExamSession.user_id.in_(user_ids),
+            ExamSession.status.in_(("submitted", "terminated")),
+        )
+        .order_by(ExamSession.submitted_at)
+    )
+    latest: dict[str, str] = {}
+    for exam in rows:
+        if exam.status == "terminated":
+            latest[exam.user_id] = "terminated by the proctor"
+        else:
+            latest[exam.user_id] = (
+                f"{'passed' if exam.passed else 'not passed'} "
+                f"({exam.scaled_score} on {exam.submitted_at:%b %-d})"
+            )
+    return latest
 
 
 def _learner(

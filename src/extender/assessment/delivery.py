@@ -316,7 +316,35 @@ def submit(session: Session, exam: ExamSession, *, reason: str = "submitted") ->
     exam.running_since = None
     exam.status, exam.submitted_at, exam.submit_reason = "submitted", now, reason
     _score(session, exam)
+    _learning_record(session, exam)
     return exam
+
+
+def _learning_record(session: Session, exam: ExamSession) -> None:
+    """The sitting as an xAPI statement: scaled score and pass/fail, never item responses."""
+    from extender.curriculum.learning import ACTIVITY_BASE, record_statement
+
+    user = session.get(User, exam.user_id)
+    track = session.get(Track, exam.track_id)
+    if user is None or track is None or exam.scaled_score is None:
+        return
+    record_statement(
+        session,
+        user,
+        "passed" if exam.passed else "failed",
+        f"{ACTIVITY_BASE}/exams/{track.code}",
+        f"{track.code} certification exam",
+        result={
+            "score": {
+                "raw": exam.scaled_score,
+                "min": 100,
+                "max": 500,
+                "scaled": round((exam.scaled_score - 100) / 400, 3),
+            },
+            "success": bool(exam.passed),
+            "completion": True,
+        },
+    )
 
 
 def _score(session: Session, exam: ExamSession) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
+from datetime import date
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
@@ -120,6 +121,10 @@ def cohort_page(request: Request, db: DB, principal: ProgramStaff, org: str, slu
             "org": principal.org,
             "roster": curriculum.roster(db, cohort),
             "can_enroll": principal.has_role(Role.PROGRAM_ADMIN, principal.org.id),
+            "modules": learning.modules_of(db, cohort.track),
+            "module_due": curriculum.module_due_dates(db, cohort),
+            "scenario_due": curriculum.scenario_due_dates(db, cohort),
+            "scenarios": request.app.state.scenarios,
         },
     )
 
@@ -282,3 +287,72 @@ async def enroll_csv(
         {"cohort": cohort, "org": principal.org, "result": result, "mode": mode},
         status_code=200 if result.imported else 422,
     )
+
+
+def _date(value: object, field: str) -> date | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{field}: '{text}' is not a date like 2026-12-01", field=field
+        ) from None
+
+
+@pages.post("/programs/{org}/cohorts")
+async def create_cohort_form(
+    request: Request, db: DB, principal: ProgramAdmin, org: str
+) -> Response:
+    form = await request.form()
+    starts, ends = _date(form.get("starts_on"), "starts_on"), _date(form.get("ends_on"), "ends_on")
+    if starts is None or ends is None:
+        raise InvalidInput("give the start and end dates", field="starts_on")
+    assert principal.org is not None
+    cohort = curriculum.create_cohort(
+        db,
+        principal.actor,
+        program=principal.org,
+        track_code=str(form.get("track", "")),
+        slug=str(form.get("slug", "")).strip(),
+        name=str(form.get("name", "")).strip(),
+        starts_on=starts,
+        ends_on=ends,
+        is_open=form.get("is_open") == "on",
+    )
+    db.commit()
+    flash(request, f"{cohort.name} created. Set its schedule below.")
+    return RedirectResponse(f"/programs/{org}/cohorts/{cohort.slug}#schedule", status_code=303)
+
+
+@pages.post("/programs/{org}/cohorts/{slug}/schedule")
+async def schedule_form(
+    request: Request, db: DB, principal: ProgramAdmin, org: str, slug: str
+) -> Response:
+    cohort = curriculum.get_cohort(db, slug)
+    if principal.org is None or cohort.organization_id != principal.org.id:
+        raise NotFound(f"no cohort {slug} in {org}")
+    form = await request.form()
+    modules: dict[int, date] = {}
+    scenarios: dict[str, date] = {}
+    for key, value in form.items():
+        when = _date(value, key) if key.startswith(("module-", "scenario-")) else None
+        if when is None:
+            continue
+        if key.startswith("module-"):
+            modules[int(key.removeprefix("module-"))] = when
+        elif form.get(f"require-{key.removeprefix('scenario-')}") == "on":
+            scenarios[key.removeprefix("scenario-")] = when
+    curriculum.set_schedule(
+        db,
+        principal.actor,
+        cohort,
+        module_due=modules,
+        scenario_due=scenarios,
+        exam_opens_on=_date(form.get("exam_opens_on"), "exam_opens_on"),
+        exam_closes_on=_date(form.get("exam_closes_on"), "exam_closes_on"),
+    )
+    db.commit()
+    flash(request, "Schedule saved.")
+    return RedirectResponse(f"/programs/{org}/cohorts/{slug}#schedule", status_code=303)

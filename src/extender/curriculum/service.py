@@ -321,3 +321,76 @@ def open_cohorts(session: Session) -> list[Cohort]:
     return list(
         session.scalars(select(Cohort).where(Cohort.is_open.is_(True)).order_by(Cohort.starts_on))
     )
+
+
+def set_schedule(
+    session: Session,
+    actor: Actor,
+    cohort: Cohort,
+    *,
+    module_due: dict[int, date],
+    scenario_due: dict[str, date],
+    exam_opens_on: date | None,
+    exam_closes_on: date | None,
+) -> None:
+    """Replace the cohort's module due dates, required scenarios and exam window."""
+    from extender.curriculum.models import CohortModule, CohortScenario
+
+    for when in [*module_due.values(), *scenario_due.values()]:
+        if not cohort.starts_on <= when <= cohort.ends_on:
+            raise InvalidInput(
+                f"due dates fall within the cohort ({cohort.starts_on} to "
+                f"{cohort.ends_on}); {when} does not",
+                field="due",
+            )
+    if exam_opens_on and exam_closes_on and exam_closes_on < exam_opens_on:
+        raise InvalidInput("the exam window closes before it opens", field="exam_closes_on")
+    before = {
+        "exam_opens_on": str(cohort.exam_opens_on),
+        "exam_closes_on": str(cohort.exam_closes_on),
+    }
+    for model in (CohortModule, CohortScenario):
+        for row in session.scalars(select(model).where(model.cohort_id == cohort.id)):
+            session.delete(row)
+    session.flush()
+    for module_id, when in module_due.items():
+        session.add(CohortModule(cohort_id=cohort.id, module_id=module_id, due_on=when))
+    for slug, when in scenario_due.items():
+        session.add(CohortScenario(cohort_id=cohort.id, scenario_slug=slug, due_on=when))
+    cohort.exam_opens_on, cohort.exam_closes_on = exam_opens_on, exam_closes_on
+    audit.record(
+        session,
+        actor,
+        "cohort.schedule",
+        "cohort",
+        cohort.id,
+        before=before,
+        after={
+            "modules": len(module_due),
+            "scenarios": sorted(scenario_due),
+            "exam_opens_on": str(exam_opens_on),
+            "exam_closes_on": str(exam_closes_on),
+        },
+    )
+
+
+def module_due_dates(session: Session, cohort: Cohort) -> dict[int, date]:
+    from extender.curriculum.models import CohortModule
+
+    rows = session.execute(
+        select(CohortModule.module_id, CohortModule.due_on).where(
+            CohortModule.cohort_id == cohort.id
+        )
+    ).all()
+    return {m: d for m, d in rows}
+
+
+def scenario_due_dates(session: Session, cohort: Cohort) -> dict[str, date]:
+    from extender.curriculum.models import CohortScenario
+
+    rows = session.execute(
+        select(CohortScenario.scenario_slug, CohortScenario.due_on).where(
+            CohortScenario.cohort_id == cohort.id
+        )
+    ).all()
+    return {s: d for s, d in rows}

@@ -249,7 +249,35 @@ def submit_attempt(
             for r in result.rubric
         ]
     }
+    _learning_record(session, attempt, spec)
     return attempt
+
+
+def _learning_record(session: Session, attempt: ScenarioAttempt, spec: ScenarioSpec) -> None:
+    """The attempt as an xAPI statement, for the program's learning record store."""
+    from extender.curriculum.learning import ACTIVITY_BASE, record_statement
+
+    user = session.get(User, attempt.user_id)
+    if user is None or attempt.score is None:
+        return
+    record_statement(
+        session,
+        user,
+        "passed" if attempt.passed else "failed",
+        f"{ACTIVITY_BASE}/practicum/{spec.slug}",
+        f"Practicum scenario: {spec.title}",
+        result={
+            "score": {
+                "scaled": round(attempt.score / 100, 3),
+                "raw": attempt.score,
+                "min": 0,
+                "max": 100,
+            },
+            "success": bool(attempt.passed),
+            "completion": True,
+            "duration": f"PT{minutes_spent(attempt)}M",
+        },
+    )
 
 
 def attempts_of(session: Session, user: User) -> list[ScenarioAttempt]:
