@@ -262,7 +262,7 @@ def seed_demo(session: Session, today: date) -> SeedReport:
 
 
 SIMULATED_SITTINGS = 200
-EXAM_READY = range(0, 12)  # learner01-12: spring finishers and the front of the fall cohort
+EXAM_READY = range(0, 6)  # learner01-06: the spring cohort's finishers
 
 
 def _seed_exams(session: Session, learners: list[User]) -> None:
@@ -284,7 +284,7 @@ def _seed_exams(session: Session, learners: list[User]) -> None:
     for i in EXAM_READY:
         if delivery.eligibility(session, learners[i], cpehr) is None:
             delivery.grant_eligibility(
-                session, ACTOR, learners[i], cpehr, time_factor=1.5 if i == 10 else 1.0
+                session, ACTOR, learners[i], cpehr, time_factor=1.5 if i == 5 else 1.0
             )
     form = session.scalar(
         select(ExamForm)
@@ -349,8 +349,9 @@ def _seed_schedule(session: Session, cohort: Cohort) -> None:
             due = cohort.starts_on + timedelta(days=int(span * (0.6 + 0.15 * j)))
             session.add(CohortScenario(cohort_id=cohort.id, scenario_slug=slug, due_on=due))
     if cohort.exam_opens_on is None:
-        cohort.exam_opens_on = cohort.ends_on - timedelta(days=14)
-        cohort.exam_closes_on = cohort.ends_on + timedelta(days=30)
+        # Learners may sit the exam from midway through the cohort until a year after it ends.
+        cohort.exam_opens_on = cohort.starts_on + timedelta(days=span // 2)
+        cohort.exam_closes_on = cohort.ends_on + timedelta(days=365)
 
 
 def _seed_progress(

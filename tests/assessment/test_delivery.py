@@ -213,3 +213,23 @@ def test_a_proctored_session_waits_for_the_proctor_to_start_the_clock(
     exam = _session(db, exam_id)
     assert exam.status == "in_progress" and exam.running_since is not None
     assert client.get(f"/exams/sessions/{exam_id}/items/1").status_code == 200
+
+
+def test_the_exam_starts_only_inside_the_cohort_exam_window(
+    client: TestClient, world: World, exam_form: str, db: Session
+) -> None:
+    from datetime import date
+
+    from extender.curriculum import service as curriculum
+
+    cohort = curriculum.get_cohort(db, "cpehr-1")
+    cohort.exam_opens_on, cohort.exam_closes_on = date(2020, 1, 1), date(2020, 2, 1)
+    db.commit()
+    csrf = login(client, "learner@example.org")
+    closed = client.post("/exams/CPEHR/start", data={"csrf_token": csrf})
+    assert closed.status_code == 403 and "exam window for your cohort is Jan 1, 2020" in (
+        closed.text
+    )
+    cohort.exam_opens_on, cohort.exam_closes_on = date(2020, 1, 1), date(2099, 1, 1)
+    db.commit()
+    assert _start(client, csrf)

@@ -82,5 +82,8 @@ def test_the_psychometrician_reads_the_exam_report(page: Any) -> None:
     page.get_by_role("link", name="Exam report for CPEHR 2026 A").click()
     main = page.locator("main").inner_text()
     assert "Exam report: CPEHR 2026 A" in main and "KR-20" in main
-    assert page.locator("main figure svg[role=img]").count() == 1
+    # the score distribution, and, from the demo's approved calibration, the test information
+    # function and item characteristic curves
+    assert page.locator("main figure svg[role=img]").count() == 3
+    assert "Item response theory" in main and "IRT parameters" in main
     assert page.locator("main table tbody tr").count() >= 20

@@ -112,6 +112,7 @@ def start(
         raise Forbidden(
             f"you are not yet eligible for the {track.code} exam; your program grants eligibility"
         )
+    _check_window(session, user, track)
     if live_session(session, user, track) is not None:
         raise Conflict(f"you already have a {track.code} exam in progress; resume it")
     forms = [form] if form is not None else published_forms(session, track)
@@ -153,6 +154,31 @@ def start(
             item.exposure += 1
     session.flush()
     return exam
+
+
+def _check_window(session: Session, user: User, track: Track) -> None:
+    """Within a cohort that sets an exam window, the exam can only be started inside it."""
+    from extender.curriculum.models import Cohort, Enrollment
+
+    windows = session.execute(
+        select(Cohort.exam_opens_on, Cohort.exam_closes_on)
+        .join(Enrollment, Enrollment.cohort_id == Cohort.id)
+        .where(
+            Enrollment.user_id == user.id,
+            Cohort.track_id == track.id,
+            Cohort.exam_opens_on.is_not(None),
+        )
+    ).all()
+    if not windows:
+        return
+    today = utcnow().date()
+    if not any(
+        opens is not None and opens <= today <= (closes or today) for opens, closes in windows
+    ):
+        spans = "; ".join(
+            f"{o:%b %-d, %Y} to {c:%b %-d, %Y}" if c else f"from {o:%b %-d, %Y}" for o, c in windows
+        )
+        raise Forbidden(f"the {track.code} exam window for your cohort is {spans}")
 
 
 def remaining_seconds(exam: ExamSession, now: datetime | None = None) -> float:
