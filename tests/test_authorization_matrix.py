@@ -63,7 +63,7 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/api/v1/audit"): ADMIN,
     # org-scoped: the cohort belongs to "academy"; other_admin runs a different program
     ("GET", "/programs/{org}/cohorts/{slug}"): PROGRAM_STAFF,
-    ("POST", "/programs/{org}/cohorts/{slug}/enrollments"): {"program_admin"},
+    ("POST", "/programs/{org}/cohorts/{slug}/enrollments"): PROGRAM_STAFF,
     # learning
     ("GET", "/learn"): LEARNERS,
     ("GET", "/learn/{track}/{module}/{lesson}"): LEARNERS,
@@ -72,7 +72,7 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/learn/asset-link/{track_dir}/{module_dir}/{file}"): LEARNERS,
     ("GET", "/learn/assets/{track_dir}/{module_dir}/{file}"): PUBLIC,
     ("POST", "/cohorts/{slug}/join"): LEARNERS,
-    ("POST", "/programs/{org}/cohorts/{slug}/enrollments/csv"): {"program_admin"},
+    ("POST", "/programs/{org}/cohorts/{slug}/enrollments/csv"): PROGRAM_STAFF,
     ("POST", "/programs/{org}/cohorts"): {"program_admin"},
     ("POST", "/programs/{org}/cohorts/{slug}/schedule"): {"program_admin"},
     ("GET", "/programs/{org}/cohorts/{slug}/dashboard"): PROGRAM_STAFF,

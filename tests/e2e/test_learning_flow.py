@@ -59,12 +59,12 @@ def test_a_learner_reads_a_lesson_passes_its_check_and_progress_moves(
 
 
 def test_an_instructor_enrolls_from_csv_and_reads_the_dashboard(page: Any, tmp_path: Path) -> None:
-    _sign_in(page, "program@extender.test")
-    page.goto("/programs/riverbend-academy/cohorts/cphie-winter")
+    _sign_in(page, "instructor@extender.test")
+    page.goto("/programs/riverbend-academy/cohorts/cpehr-fall")
     csv_file = tmp_path / "people.csv"
     csv_file.write_text(
         "email,name\nnew.learner@example.org,New Learner\n"
-        "learner30@extender.test,Deja Evans\nbroken-row,\n"
+        "learner09@extender.test,Isaac Davis\nbroken-row,\n"
     )
     page.get_by_label("CSV file").set_input_files(str(csv_file))
     page.get_by_label("import the valid rows, and show me the problems").check()

@@ -120,7 +120,8 @@ def cohort_page(request: Request, db: DB, principal: ProgramStaff, org: str, slu
             "cohort": cohort,
             "org": principal.org,
             "roster": curriculum.roster(db, cohort),
-            "can_enroll": principal.has_role(Role.PROGRAM_ADMIN, principal.org.id),
+            "can_enroll": True,  # instructors and program admins of this program enroll
+            "can_schedule": principal.has_role(Role.PROGRAM_ADMIN, principal.org.id),
             "modules": learning.modules_of(db, cohort.track),
             "module_due": curriculum.module_due_dates(db, cohort),
             "scenario_due": curriculum.scenario_due_dates(db, cohort),
@@ -133,7 +134,7 @@ def cohort_page(request: Request, db: DB, principal: ProgramStaff, org: str, slu
 def enroll_form(
     request: Request,
     db: DB,
-    principal: ProgramAdmin,
+    principal: ProgramStaff,
     org: str,
     slug: str,
     email: Annotated[str, Form()],
@@ -260,7 +261,7 @@ def self_enroll(request: Request, db: DB, principal: Learner, slug: str) -> Resp
 
 @pages.post("/programs/{org}/cohorts/{slug}/enrollments/csv", response_class=HTMLResponse)
 async def enroll_csv(
-    request: Request, db: DB, principal: ProgramAdmin, settings: AppSettings, org: str, slug: str
+    request: Request, db: DB, principal: ProgramStaff, settings: AppSettings, org: str, slug: str
 ) -> Response:
     cohort = curriculum.get_cohort(db, slug)
     if principal.org is None or cohort.organization_id != principal.org.id:
