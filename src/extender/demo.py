@@ -461,4 +461,5 @@ def _seed_cohort(
 def demo_logins() -> list[tuple[str, str]]:
     rows = [(role.value, email) for email, _, _, role in STAFF]
     rows.append((Role.LEARNER.value, learner_email(8)))
+    rows.append(("learner, exam-ready", learner_email(3)))
     return rows
