@@ -120,8 +120,8 @@ def _serve(url: str, port: int, home: Path) -> subprocess.Popen[bytes]:
             "warning",
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=(home / "server.log").open("w"),
+        stderr=subprocess.STDOUT,
     )
     for _ in range(300):
         try:
@@ -141,9 +141,14 @@ async def _candidate(
     acked: list[tuple[str, str]],
     rng: random.Random,
     pause: float,
+    failures: list[str],
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"}
+    await asyncio.sleep(rng.uniform(0, 2.0))  # candidates arrive over two seconds
     started = await client.post("/exams/CPEHR/start", headers=headers)
+    if started.status_code != 303:
+        failures.append(f"start {started.status_code}: {started.text[:120]}")
+        return
     exam_id = started.headers["location"].rsplit("/", 1)[1]
     engine = sa.create_engine(url)
     with session_factory(engine)() as s:
@@ -176,6 +181,8 @@ async def _candidate(
         latencies.append((time.perf_counter() - t0) * 1000)
         if response.status_code == 200:
             acked.append((exam_id, key))
+        else:
+            failures.append(f"save {response.status_code}: {response.text[:120]}")
 
 
 async def _ceiling(
@@ -202,10 +209,11 @@ async def _run(base: str, url: str, tokens: list[str], pause: float) -> None:
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         save_lat: list[float] = []
         acked: list[tuple[str, str]] = []
+        failures: list[str] = []
         t0 = time.perf_counter()
         await asyncio.gather(
             *[
-                _candidate(client, tok, url, save_lat, acked, random.Random(i), pause)
+                _candidate(client, tok, url, save_lat, acked, random.Random(i), pause, failures)
                 for i, tok in enumerate(tokens)
             ]
         )
@@ -245,6 +253,13 @@ async def _run(base: str, url: str, tokens: list[str], pause: float) -> None:
         f"{_pct(save_lat, 0.95) / _pct(ceil_lat, 0.95):.2f}x, median "
         f"{statistics.median(save_lat) / statistics.median(ceil_lat):.2f}x"
     )
+    if failures:
+        kinds: dict[str, int] = {}
+        for f in failures:
+            kinds[f[:60]] = kinds.get(f[:60], 0) + 1
+        print(f"  refused or failed requests: {len(failures)}")
+        for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:5]:
+            print(f"    {n} x {kind}")
     print(
         f"  acknowledged answers {len(acked)}, found in the database "
         f"{len(acked) - len(missing)}, missing {len(missing)}"

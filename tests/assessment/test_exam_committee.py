@@ -112,6 +112,8 @@ def test_the_report_matches_a_direct_count(
     db.commit()
     result = build_report(db, form)
     sittings = list(db.scalars(select(ExamSession).where(ExamSession.form_id == form.id)))
+    exposure = forms.refresh_exposure(db, track)
+    assert set(exposure.values()) == {6} and len(exposure) == 12, "each item seen by 6 sittings"
     assert result.sittings == len(sittings) == 6
     for version, stats in zip(result.versions, result.items.items, strict=True):
         right = db.scalars(

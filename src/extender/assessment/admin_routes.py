@@ -28,6 +28,7 @@ Committee = Annotated[Principal, Depends(require(Role.PSYCHOMETRICIAN))]
 def track_admin(request: Request, db: DB, principal: Committee, track: str) -> Response:
     t = curriculum.get_track(db, track)
     blueprint = forms.blueprint_for(db, t)
+    forms.refresh_exposure(db, t)
     db.commit()
     items = list(db.scalars(select(Item).where(Item.track_id == t.id).order_by(Item.id)))
     return render(

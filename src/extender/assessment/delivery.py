@@ -148,10 +148,8 @@ def start(
         group=rights.group,
     )
     session.add(exam)
-    for item_id in {versions[pk].item_id for pk in order}:
-        item = session.get(Item, item_id)
-        if item is not None:
-            item.exposure += 1
+    # Exposure is recounted from sessions when forms are assembled (forms.refresh_exposure),
+    # not incremented here: a shared counter on every start deadlocked under exam-day load.
     session.flush()
     return exam
 

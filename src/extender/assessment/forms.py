@@ -4,6 +4,8 @@ A published form is frozen: it can be retired from use but never edited."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,7 +19,7 @@ from extender.assessment.assembly import (
     blueprint_counts,
 )
 from extender.assessment.bank import current_version
-from extender.assessment.models import Blueprint, ExamForm, Item, ItemVersion
+from extender.assessment.models import Blueprint, ExamForm, ExamSession, Item, ItemVersion
 from extender.curriculum.models import Track
 from extender.db import utcnow
 from extender.errors import Conflict, InvalidInput, NotFound
@@ -88,6 +90,28 @@ def update_blueprint(
     return row
 
 
+def refresh_exposure(session: Session, track: Track) -> dict[str, int]:
+    """Recount how many sessions each item of the track has appeared in, from the sessions'
+    layouts, and store it on the items (read by assembly and the committee's pages)."""
+    pks: dict[int, str] = dict(
+        session.execute(
+            select(ItemVersion.pk, ItemVersion.item_id).join(Item).where(Item.track_id == track.id)
+        ).all()
+    )
+    counts: dict[str, int] = {}
+    layouts: list[dict[str, Any]] = list(
+        session.scalars(select(ExamSession.layout).where(ExamSession.track_id == track.id))
+    )
+    for layout in layouts:
+        for pk in layout["items"]:
+            item_id = pks.get(pk)
+            if item_id is not None:
+                counts[item_id] = counts.get(item_id, 0) + 1
+    for item in session.scalars(select(Item).where(Item.track_id == track.id)):
+        item.exposure = counts.get(item.id, 0)
+    return counts
+
+
 def _candidates(session: Session, track: Track) -> tuple[list[CandidateItem], dict[str, int]]:
     items = list(
         session.scalars(select(Item).where(Item.track_id == track.id, Item.status == "active"))
@@ -156,6 +180,7 @@ def assemble(
         raise Conflict(f"a {track.code} form named {name.strip()} exists", field="name")
     blueprint = blueprint_for(session, track)
     counts = dict(blueprint.counts["counts"])
+    refresh_exposure(session, track)
     candidates, versions = _candidates(session, track)
     if parallel > 1:
         built = assemble_parallel_forms(candidates, counts, parallel, seed=seed)

@@ -101,7 +101,8 @@ def optional_principal(request: Request, db: DB) -> Principal | None:
         user = accounts.user_for_api_token(db, token)
         if user is None:
             raise NotAuthenticated("the API token is invalid or revoked")
-        db.commit()  # keep last_used_at
+        if db.dirty:
+            db.commit()  # keep last_used_at
         return _principal_from_user(user, request, via_token=True)
     user_id = request.session.get(SESSION_USER)
     if not user_id:
