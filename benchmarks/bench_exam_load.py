@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
+from bench_common import bench_database
 
 from extender import migrate
 from extender.accounts import service as accounts
@@ -42,18 +43,6 @@ from extender.curriculum.content import load_tracks
 from extender.db import make_engine, session_factory, unit_of_work
 
 ACTOR = Actor.system("bench")
-
-
-def bench_database(url: str, name: str = "extender_bench_exams") -> str:
-    """A database of the benchmark's own on the given server, created afresh, so the run
-    never touches the database the URL names."""
-    base = sa.engine.make_url(url)
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _port() -> int:
@@ -281,7 +270,7 @@ def main() -> None:
         print("exam load benchmark: set EXTENDER_BENCH_POSTGRES_URL (PostgreSQL); skipped")
         return
     candidates = 20 if args.quick else args.candidates
-    url = bench_database(url)
+    url = bench_database(url, "extender_bench_exams")
     tokens = _prepare(url, candidates)
     port = _port()
     server = _serve(url, port, Path(tempfile.mkdtemp()))

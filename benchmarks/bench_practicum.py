@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import cast
 
 import sqlalchemy as sa
+from bench_common import bench_database
 
 from extender import migrate
 from extender.accounts.models import User
@@ -36,21 +37,9 @@ from extender.practicum.generator.params import PracticeParams
 from extender.practicum.models import FhirResource, Workspace
 
 
-def bench_database(url: str, name: str = "extender_bench_practicum") -> str:
-    """A database of the benchmark's own on the given server, created afresh, so the run
-    never touches the database the URL names."""
-    base = sa.engine.make_url(url)
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
 def _fresh(url: str) -> sa.Engine:
     if url.startswith("postgresql"):
-        url = bench_database(url)
+        url = bench_database(url, "extender_bench_practicum")
     migrate.upgrade(url)
     return make_engine(url)
 

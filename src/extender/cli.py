@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from extender.assessment import cli as exams_cli
 from extender.assessment.bank import ItemIn
 from extender.config import ConfigurationError, Settings, get_settings, mask_url
-from extender.curriculum.content import TrackSpec
+from extender.curriculum.content import ContentError, TrackSpec
 from extender.curriculum.lessons import LessonCatalog
 from extender.practicum.generator import cli as practicum_cli
 from extender.practicum.scenarios import ScenarioSpec
@@ -109,27 +109,28 @@ def db_current() -> None:
     out.print(migrate.current_revision(url) or "none (run `extender db upgrade`)")
 
 
+def _fail_with_problems(exc: ContentError, where: str, consequence: str) -> NoReturn:
+    for problem in exc.problems:
+        err.print(f"[red]{problem}[/]", highlight=False, soft_wrap=True)
+    fail(f"{len(exc.problems)} problem(s) in {where}; {consequence}")
+
+
 def _load_specs(content_dir: Path) -> list[TrackSpec]:
-    from extender.curriculum.content import ContentError, load_tracks
+    from extender.curriculum.content import load_tracks
 
     try:
         return load_tracks(content_dir)
     except ContentError as exc:
-        for problem in exc.problems:
-            err.print(f"[red]{problem}[/]", highlight=False, soft_wrap=True)
-        fail(f"{len(exc.problems)} problem(s) in {content_dir}; nothing loaded")
+        _fail_with_problems(exc, str(content_dir), "nothing loaded")
 
 
 def _load_scenarios(content_dir: Path) -> dict[str, ScenarioSpec]:
-    from extender.curriculum.content import ContentError
     from extender.practicum.scenarios import load_scenarios
 
     try:
         return load_scenarios(content_dir)
     except ContentError as exc:
-        for problem in exc.problems:
-            err.print(f"[red]{problem}[/]", highlight=False, soft_wrap=True)
-        fail(f"{len(exc.problems)} problem(s) in {content_dir}/scenarios")
+        _fail_with_problems(exc, f"{content_dir}/scenarios", "nothing loaded")
 
 
 def _load_lessons(content_dir: Path, specs: list[TrackSpec], scenarios: set[str]) -> LessonCatalog:
@@ -137,23 +138,20 @@ def _load_lessons(content_dir: Path, specs: list[TrackSpec], scenarios: set[str]
 
     catalog = load_lessons(content_dir, specs, scenarios)
     if catalog.problems:
-        for problem in catalog.problems:
-            err.print(f"[red]{problem}[/]", highlight=False, soft_wrap=True)
-        fail(f"{len(catalog.problems)} problem(s) in {content_dir}/lessons; nothing loaded")
+        _fail_with_problems(
+            ContentError(catalog.problems), f"{content_dir}/lessons", "nothing loaded"
+        )
     return catalog
 
 
 def _load_items(content_dir: Path, specs: list[TrackSpec]) -> dict[str, list[ItemIn]]:
     from extender.assessment.bank import load_bank_files
-    from extender.curriculum.content import ContentError
 
     objectives = {o.code: t.code for t in specs for d in t.domains for o in d.objectives}
     try:
         return load_bank_files(content_dir, objectives)
     except ContentError as exc:
-        for problem in exc.problems:
-            err.print(f"[red]{problem}[/]", highlight=False, soft_wrap=True)
-        fail(f"{len(exc.problems)} problem(s) in {content_dir}/items; nothing loaded")
+        _fail_with_problems(exc, f"{content_dir}/items", "nothing loaded")
 
 
 @content_app.command("validate")

@@ -123,3 +123,11 @@ def page(browser: Any, live_server: str) -> Iterator[Any]:
     pg.set_default_timeout(10_000)
     yield pg
     context.close()
+
+
+def sign_in(page: Any, email: str, password: str = "extender-demo") -> None:
+    """Sign in through the login form, as a person would."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

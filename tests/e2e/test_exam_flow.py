@@ -8,16 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import free_port, start_server
+from tests.e2e.conftest import free_port, sign_in, start_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
-
-
-def _sign_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("extender-demo")
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _choose_first(page: Any) -> str:
@@ -41,7 +34,7 @@ def test_a_learner_survives_a_reload_and_a_restart_and_submits(
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        _sign_in(page, "learner04@extender.test")
+        sign_in(page, "learner04@extender.test")
         page.get_by_role("link", name="Exams", exact=True).click()
         page.get_by_role("button", name="Start the CPEHR exam").click()
         page.wait_for_url("**/items/1")
@@ -77,7 +70,7 @@ def test_a_learner_survives_a_reload_and_a_restart_and_submits(
 
 
 def test_the_psychometrician_reads_the_exam_report(page: Any) -> None:
-    _sign_in(page, "psychometrics@extender.test")
+    sign_in(page, "psychometrics@extender.test")
     page.goto("/exams/admin/CPEHR")
     page.get_by_role("link", name="Exam report for CPEHR 2026 A").click()
     main = page.locator("main").inner_text()

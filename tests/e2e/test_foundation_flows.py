@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import sign_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 PASSWORD = "extender-demo"
 
@@ -21,18 +23,11 @@ ROLES = [
 ]
 
 
-def _sign_in(page: Any, email: str, password: str = PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
 @pytest.mark.parametrize(("email", "path", "text"), ROLES)
 def test_each_role_signs_in_navigates_and_signs_out(
     page: Any, email: str, path: str, text: str
 ) -> None:
-    _sign_in(page, email)
+    sign_in(page, email)
     page.wait_for_url(f"**{path}")
     assert text in page.locator("main").inner_text()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Certifications").click()
@@ -49,7 +44,7 @@ def test_each_role_signs_in_navigates_and_signs_out(
 
 
 def test_the_admin_filters_the_audit_log(page: Any) -> None:
-    _sign_in(page, "admin@extender.test")
+    sign_in(page, "admin@extender.test")
     page.wait_for_url("**/dashboard/admin")
     page.get_by_role("link", name="Audit log").click()
     page.get_by_label("Action").select_option("cohort.create")
@@ -71,8 +66,8 @@ def test_a_form_posted_without_its_csrf_token_is_refused(page: Any) -> None:
 
 def test_throttling_tells_the_person_when_to_retry(page: Any) -> None:
     for _ in range(3):
-        _sign_in(page, "learner05@extender.test", "wrong-password")
+        sign_in(page, "learner05@extender.test", "wrong-password")
         assert "do not match an account" in page.locator("#login-error").inner_text()
-    _sign_in(page, "learner05@extender.test")
+    sign_in(page, "learner05@extender.test")
     message = page.locator("#login-error").inner_text()
     assert "Too many failed sign-in attempts. Try again in 15 minutes" in message

@@ -11,14 +11,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.e2e.conftest import sign_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
-
-
-def _sign_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("extender-demo")
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _answers(database: str, lesson_title: str) -> list[str]:
@@ -41,7 +36,7 @@ def _percent(page: Any) -> int:
 def test_a_learner_reads_a_lesson_passes_its_check_and_progress_moves(
     page: Any, e2e_database: str
 ) -> None:
-    _sign_in(page, "learner10@extender.test")
+    sign_in(page, "learner10@extender.test")
     page.get_by_role("link", name="Learn", exact=True).click()
     before = _percent(page)
     next_step = page.locator(".alert", has_text="next: lesson").inner_text()
@@ -59,7 +54,7 @@ def test_a_learner_reads_a_lesson_passes_its_check_and_progress_moves(
 
 
 def test_an_instructor_enrolls_from_csv_and_reads_the_dashboard(page: Any, tmp_path: Path) -> None:
-    _sign_in(page, "instructor@extender.test")
+    sign_in(page, "instructor@extender.test")
     page.goto("/programs/riverbend-academy/cohorts/cpehr-fall")
     csv_file = tmp_path / "people.csv"
     csv_file.write_text(

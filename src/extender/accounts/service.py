@@ -182,6 +182,13 @@ def get_organization(session: Session, slug: str) -> Organization:
     return org
 
 
+def get_organization_by_id(session: Session, org_id: str) -> Organization:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("no such organization")
+    return org
+
+
 def list_organizations(session: Session) -> list[Organization]:
     return list(session.scalars(select(Organization).order_by(Organization.name)))
 

@@ -17,7 +17,6 @@ from extender.curriculum import learning
 from extender.curriculum import service as curriculum
 from extender.curriculum.models import Cohort
 from extender.db import utcnow
-from extender.errors import NotFound
 from extender.practicum.scenarios import ScenarioSpec
 from extender.web import charts
 from extender.web.deps import DB, Principal, require
@@ -61,10 +60,7 @@ def learn(request: Request, db: DB, principal: Learner) -> Response:
 
 
 def _cohort(db: DB, principal: Principal, slug: str) -> Cohort:
-    cohort = curriculum.get_cohort(db, slug)
-    if principal.org is None or cohort.organization_id != principal.org.id:
-        raise NotFound(f"no cohort {slug} here")
-    return cohort
+    return curriculum.cohort_in_program(db, principal.org, slug)
 
 
 def _dashboard(

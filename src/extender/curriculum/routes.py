@@ -109,9 +109,7 @@ def track_api(db: DB, code: str) -> TrackOut:
 
 @pages.get("/programs/{org}/cohorts/{slug}", response_class=HTMLResponse)
 def cohort_page(request: Request, db: DB, principal: ProgramStaff, org: str, slug: str) -> Response:
-    cohort = curriculum.get_cohort(db, slug)
-    if principal.org is None or cohort.organization_id != principal.org.id:
-        raise NotFound(f"no cohort {slug} in {org}")
+    cohort = curriculum.cohort_in_program(db, principal.org, slug)
     return render(
         request,
         "curriculum/cohort.html",
@@ -121,7 +119,7 @@ def cohort_page(request: Request, db: DB, principal: ProgramStaff, org: str, slu
             "org": principal.org,
             "roster": curriculum.roster(db, cohort),
             "can_enroll": True,  # instructors and program admins of this program enroll
-            "can_schedule": principal.has_role(Role.PROGRAM_ADMIN, principal.org.id),
+            "can_schedule": principal.has_role(Role.PROGRAM_ADMIN, cohort.organization_id),
             "modules": learning.modules_of(db, cohort.track),
             "module_due": curriculum.module_due_dates(db, cohort),
             "scenario_due": curriculum.scenario_due_dates(db, cohort),
@@ -139,9 +137,7 @@ def enroll_form(
     slug: str,
     email: Annotated[str, Form()],
 ) -> Response:
-    cohort = curriculum.get_cohort(db, slug)
-    if principal.org is None or cohort.organization_id != principal.org.id:
-        raise NotFound(f"no cohort {slug} in {org}")
+    cohort = curriculum.cohort_in_program(db, principal.org, slug)
     user = accounts.find_user_by_email(db, email)
     if user is None:
         raise NotFound(f"no account with email {email.strip()}", field="email")
@@ -263,9 +259,7 @@ def self_enroll(request: Request, db: DB, principal: Learner, slug: str) -> Resp
 async def enroll_csv(
     request: Request, db: DB, principal: ProgramStaff, settings: AppSettings, org: str, slug: str
 ) -> Response:
-    cohort = curriculum.get_cohort(db, slug)
-    if principal.org is None or cohort.organization_id != principal.org.id:
-        raise NotFound(f"no cohort {slug} in {org}")
+    cohort = curriculum.cohort_in_program(db, principal.org, slug)
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
@@ -277,9 +271,8 @@ async def enroll_csv(
             "the file is not UTF-8 text (save it as CSV UTF-8)", field="file"
         ) from None
     mode: Literal["all", "valid"] = "valid" if form.get("mode") == "valid" else "all"
-    result = enroll_from_csv(
-        db, principal.actor, principal.org, cohort, text, mode, settings.base_url
-    )
+    program = accounts.get_organization_by_id(db, cohort.organization_id)
+    result = enroll_from_csv(db, principal.actor, program, cohort, text, mode, settings.base_url)
     db.commit()
     return render(
         request,
@@ -331,9 +324,7 @@ async def create_cohort_form(
 async def schedule_form(
     request: Request, db: DB, principal: ProgramAdmin, org: str, slug: str
 ) -> Response:
-    cohort = curriculum.get_cohort(db, slug)
-    if principal.org is None or cohort.organization_id != principal.org.id:
-        raise NotFound(f"no cohort {slug} in {org}")
+    cohort = curriculum.cohort_in_program(db, principal.org, slug)
     form = await request.form()
     modules: dict[int, date] = {}
     scenarios: dict[str, date] = {}

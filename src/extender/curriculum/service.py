@@ -219,6 +219,15 @@ def get_cohort(session: Session, slug: str) -> Cohort:
     return cohort
 
 
+def cohort_in_program(session: Session, program: Organization | None, slug: str) -> Cohort:
+    """The cohort, if it belongs to this program; otherwise "not found", so staff of one
+    program never learn about another's cohorts."""
+    cohort = session.scalar(select(Cohort).where(Cohort.slug == slug))
+    if cohort is None or program is None or cohort.organization_id != program.id:
+        raise NotFound(f"no cohort {slug} in this program")
+    return cohort
+
+
 def assign_instructor(session: Session, actor: Actor, cohort: Cohort, user: User) -> None:
     exists = session.scalar(
         select(CohortStaff).where(
