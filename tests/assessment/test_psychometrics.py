@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import integrate, optimize, stats
 from scipy.stats.contingency import chi2_contingency, crosstab, odds_ratio
@@ -656,12 +656,13 @@ def test_it_agrees_kr20_with_alpha_and_never_exceeds_one(x: np.ndarray) -> None:
     st.integers(1, 8),
     st.floats(-0.5, 1.0),
 )
+@example(scores=[0, 2, 3, 3, 4, 4, 4], cut=1, r=0.0)  # KR-21 is 1e-16: zero up to rounding
 def test_it_keeps_decision_consistency_in_range(scores: list[int], cut: int, r: float) -> None:
     result = pm.subkoviak_consistency(scores, 8, cut, reliability=r)
     assert 0.0 <= result.agreement <= 1.0 + 1e-12
     assert 0.0 <= result.chance_agreement <= 1.0 + 1e-12
     assert result.kappa is None or result.kappa <= 1.0 + 1e-12
-    if np.ptp(scores) > 0 and 0 < pm.kr21(scores, 8) < 1 - 1e-9:
+    if np.ptp(scores) > 0 and 1e-9 < pm.kr21(scores, 8) < 1 - 1e-9:
         huynh = pm.huynh_consistency(scores, 8, cut)
         assert 0.0 <= huynh.agreement <= 1.0 + 1e-9
 

@@ -146,7 +146,9 @@ def beta_binomial_parameters(total_scores: IntArray, n_items: int) -> tuple[floa
     """Moment estimates (alpha, beta) of the beta distribution of true proportions, with the
     KR-21 they imply; the fitted beta-binomial reproduces the observed mean and variance."""
     r21 = kr21(total_scores, n_items)
-    if r21 <= 0.0:
+    # A KR-21 that is zero up to rounding (1e-16, say) would give alpha and beta of order
+    # 1e16, where the beta functions lose all precision; treat it as zero.
+    if r21 <= 1e-9:
         raise PsychometricsInputError(
             f"KR-21 is {r21:.3f}: the scores vary no more than chance, so there is no "
             "beta-binomial model to fit; use Subkoviak's method",
