@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,12 @@ from extender.curriculum.content import load_tracks
 from extender.curriculum.models import Cohort
 from extender.db import make_engine, session_factory, unit_of_work
 from extender.schema import metadata
+
+# CI explores the same hypothesis examples every run, so a submission's result does not depend
+# on luck; local runs keep exploring new ones (and found real bugs that way).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 PG_URL = os.environ.get("EXTENDER_TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("EXTENDER_REQUIRE_POSTGRES") == "1"
