@@ -17,12 +17,14 @@ from extender.analytics import routes as analytics_routes
 from extender.assessment import admin_routes as assessment_admin_routes
 from extender.assessment import routes as assessment_routes
 from extender.config import Settings, get_settings
+from extender.credentials import routes as credentials_routes
 from extender.curriculum import routes as curriculum_routes
 from extender.db import get_engine, session_factory
 from extender.errors import DomainError
 from extender.practicum import fhir_routes
 from extender.practicum import routes as practicum_routes
 from extender.practicum.fhir.validation import FhirError
+from extender.placement import routes as placement_routes
 from extender.practicum.scenarios import load_scenarios
 from extender.web import system_routes
 from extender.web.deps import SESSION_COOKIE, csrf_protect
@@ -31,7 +33,15 @@ from extender.web.middleware import BodySizeLimit
 from extender.web.templating import register_template_dir
 
 PACKAGE_DIR = Path(__file__).parent
-DOMAINS_WITH_TEMPLATES = ("accounts", "curriculum", "assessment", "practicum", "analytics")
+DOMAINS_WITH_TEMPLATES = (
+    "accounts",
+    "curriculum",
+    "assessment",
+    "practicum",
+    "analytics",
+    "credentials",
+    "placement",
+)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -80,6 +90,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(fhir_routes.router)
     app.include_router(analytics_routes.pages)
     app.include_router(cohort_routes.pages)
+    for router in (*credentials_routes.routers, *placement_routes.routers):
+        app.include_router(router)
     return app
 
 

@@ -13,10 +13,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from extender.assessment import cli as exams_cli
+from extender.credentials import cli as credentials_cli
 from extender.assessment.bank import ItemIn
 from extender.config import ConfigurationError, Settings, get_settings, mask_url
 from extender.curriculum.content import ContentError, TrackSpec
 from extender.curriculum.lessons import LessonCatalog
+from extender.placement import cli as placement_cli
 from extender.practicum.generator import cli as practicum_cli
 from extender.practicum.scenarios import ScenarioSpec
 
@@ -35,6 +37,8 @@ app.add_typer(content_app, name="content")
 app.add_typer(users_app, name="users")
 app.add_typer(practicum_cli.app, name="practicum", help="Practicum sandbox tools.")
 app.add_typer(exams_cli.app, name="exams")
+app.add_typer(credentials_cli.app, name="credentials")
+app.add_typer(placement_cli.app, name="placement")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -86,7 +90,7 @@ def _require_migrated(url: str) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     """Create or migrate the schema to the latest revision."""
     from extender import migrate
 

@@ -7,7 +7,9 @@ from sqlalchemy import MetaData
 
 import extender.accounts.models
 import extender.assessment.models
+import extender.credentials.models
 import extender.curriculum.models
+import extender.placement.models
 import extender.practicum.models  # noqa: F401
 from extender.db import Base
 

@@ -97,6 +97,15 @@ class ExamForm(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_by: Mapped[str | None] = mapped_column(String(254), default=None)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # "raw": scaled from the number correct with the percent cut; "irt": EAP theta from the
+    # approved calibration run named below, scaled with the cut placed on the theta scale.
+    scoring: Mapped[str] = mapped_column(String(8), default="raw", server_default="raw")
+    calibration_run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("calibration_runs.id"), default=None
+    )
+    cut_theta: Mapped[float | None] = mapped_column(Float, default=None)
+    # kind == "adaptive": {"pool": [version pk...], "min_items", "max_items", "se_target", ...}
+    adaptive: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class ExamEligibility(Base):
@@ -141,6 +150,9 @@ class ExamSession(Base):
     passed: Mapped[bool | None] = mapped_column(default=None)
     domain_results: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     group: Mapped[str | None] = mapped_column(String(40), default=None)
+    # IRT-scored and adaptive sessions: the ability estimate (EAP) and its posterior SD.
+    theta: Mapped[float | None] = mapped_column(Float, default=None)
+    theta_se: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class Response(Base):

@@ -1,0 +1,3 @@
+"""Tables of the credentials domain."""
+
+from __future__ import annotations

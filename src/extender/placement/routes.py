@@ -1,0 +1,7 @@
+"""Pages and API of the placement domain; app.py includes every router in ``routers``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+routers: list[APIRouter] = []
