@@ -69,7 +69,8 @@ def pg_database() -> Iterator[str]:
             pytest.fail("EXTENDER_REQUIRE_POSTGRES=1 but EXTENDER_TEST_POSTGRES_URL is not set")
         pytest.skip("PostgreSQL tests need EXTENDER_TEST_POSTGRES_URL")
     base = make_url(PG_URL)
-    name = f"extender_test_{_worker()}"
+    prefix = os.environ.get("EXTENDER_TEST_DB_PREFIX", "extender_test")
+    name = f"{prefix}_{_worker()}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
