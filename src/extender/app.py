@@ -21,10 +21,11 @@ from extender.credentials import routes as credentials_routes
 from extender.curriculum import routes as curriculum_routes
 from extender.db import get_engine, session_factory
 from extender.errors import DomainError
+from extender.placement import match_routes
+from extender.placement import routes as placement_routes
 from extender.practicum import fhir_routes
 from extender.practicum import routes as practicum_routes
 from extender.practicum.fhir.validation import FhirError
-from extender.placement import routes as placement_routes
 from extender.practicum.scenarios import load_scenarios
 from extender.web import system_routes
 from extender.web.deps import SESSION_COOKIE, csrf_protect
@@ -90,7 +91,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(fhir_routes.router)
     app.include_router(analytics_routes.pages)
     app.include_router(cohort_routes.pages)
-    for router in (*credentials_routes.routers, *placement_routes.routers):
+    for router in (
+        *credentials_routes.routers,
+        *placement_routes.routers,
+        match_routes.router,
+    ):
         app.include_router(router)
     return app
 

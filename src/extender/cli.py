@@ -13,9 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from extender.assessment import cli as exams_cli
-from extender.credentials import cli as credentials_cli
 from extender.assessment.bank import ItemIn
 from extender.config import ConfigurationError, Settings, get_settings, mask_url
+from extender.credentials import cli as credentials_cli
 from extender.curriculum.content import ContentError, TrackSpec
 from extender.curriculum.lessons import LessonCatalog
 from extender.placement import cli as placement_cli

@@ -9,6 +9,7 @@ import extender.accounts.models
 import extender.assessment.models
 import extender.credentials.models
 import extender.curriculum.models
+import extender.placement.match_models
 import extender.placement.models
 import extender.practicum.models  # noqa: F401
 from extender.db import Base
