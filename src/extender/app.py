@@ -15,6 +15,7 @@ from extender.accounts import routes as accounts_routes
 from extender.analytics import cohort_routes
 from extender.analytics import routes as analytics_routes
 from extender.assessment import admin_routes as assessment_admin_routes
+from extender.assessment import irt_routes
 from extender.assessment import routes as assessment_routes
 from extender.config import Settings, get_settings
 from extender.credentials import routes as credentials_routes
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(module.api)
     app.include_router(assessment_routes.pages)
     app.include_router(assessment_admin_routes.pages)
+    app.include_router(irt_routes.pages)
     app.include_router(assessment_routes.api)
     app.include_router(practicum_routes.pages)
     app.include_router(fhir_routes.router)

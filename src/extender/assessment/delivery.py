@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from extender.accounts import audit
 from extender.accounts.audit import Actor
 from extender.accounts.models import User
+from extender.assessment import irt_delivery
 from extender.assessment.models import (
     AnswerSave,
     ExamEligibility,
@@ -30,7 +31,7 @@ from extender.assessment.models import (
 )
 from extender.assessment.scoring import DomainResult, is_correct, scaled_score
 from extender.curriculum.models import Track
-from extender.db import utcnow
+from extender.db import new_id, utcnow
 from extender.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 LIVE = ("waiting", "in_progress", "paused")
@@ -118,6 +119,10 @@ def start(
     forms = [form] if form is not None else published_forms(session, track)
     if not forms or any(f.status != "published" for f in forms):
         raise Conflict(f"no {track.code} exam form is published yet")
+    adaptive = [f for f in forms if f.kind == "adaptive"]
+    if adaptive:
+        # A published adaptive form switches the track to adaptive delivery.
+        return _start_adaptive(session, user, track, rights, max(adaptive, key=_published_at))
     use = dict(
         session.execute(
             select(ExamSession.form_id, func.count())
@@ -152,6 +157,79 @@ def start(
     # not incremented here: a shared counter on every start deadlocked under exam-day load.
     session.flush()
     return exam
+
+
+def _published_at(form: ExamForm) -> datetime:
+    return form.published_at or form.created_at
+
+
+def _start_adaptive(
+    session: Session, user: User, track: Track, rights: ExamEligibility, form: ExamForm
+) -> ExamSession:
+    exam = ExamSession(
+        id=new_id(),
+        user_id=user.id,
+        form_id=form.id,
+        track_id=track.id,
+        time_limit_seconds=int(form.time_limit_minutes * 60 * rights.time_factor),
+        status="waiting" if rights.proctored else "in_progress",
+        running_since=None if rights.proctored else utcnow(),
+        layout={},
+        group=rights.group,
+    )
+    irt_delivery.begin(session, exam, form)
+    session.add(exam)
+    session.flush()
+    return exam
+
+
+def is_adaptive(exam: ExamSession) -> bool:
+    return "adaptive" in exam.layout
+
+
+def confirm_adaptive(session: Session, exam: ExamSession, number: int) -> irt_delivery.Step:
+    """The candidate confirms the answer to adaptive question ``number``: choose the next
+    question, or finish and score the exam when the stopping rule says so."""
+    if exam.status != "in_progress":
+        raise Conflict(f"this exam session is {exam.status.replace('_', ' ')}")
+    order = exam.layout["items"]
+    if number == len(order):
+        current = session.scalar(
+            select(Response).where(
+                Response.session_id == exam.id, Response.item_version_pk == order[-1]
+            )
+        )
+        if current is None or not current.answer["answer"]:
+            raise InvalidInput("choose an answer to continue", field="answer")
+    form = session.get(ExamForm, exam.form_id)
+    assert form is not None
+    step = irt_delivery.advance(session, exam, form, number, _correctness(session, exam))
+    if step.stop is not None and exam.status in LIVE:
+        submit(session, exam, reason=f"adaptive: {step.stop}")
+    else:
+        exam.current_index = len(exam.layout["items"]) - 1
+    session.flush()
+    return step
+
+
+def _correctness(session: Session, exam: ExamSession) -> list[bool]:
+    """Right/wrong for each item in the layout, in order; unanswered counts as wrong."""
+    pks = list(exam.layout["items"])
+    versions = {
+        v.pk: v for v in session.scalars(select(ItemVersion).where(ItemVersion.pk.in_(pks)))
+    }
+    responses = {
+        r.item_version_pk: r
+        for r in session.scalars(select(Response).where(Response.session_id == exam.id))
+    }
+    out = []
+    for pk in pks:
+        response = responses.get(pk)
+        out.append(
+            response is not None
+            and is_correct(versions[pk].type, versions[pk].key_list, response.answer["answer"])
+        )
+    return out
 
 
 def _check_window(session: Session, user: User, track: Track) -> None:
@@ -292,6 +370,8 @@ def save_answer(
         raise Conflict("time is up: the exam was submitted and the answer was not saved")
     if item_version_pk not in exam.layout["items"]:
         raise InvalidInput("that item is not part of this exam", field="item")
+    if is_adaptive(exam) and item_version_pk != exam.layout["items"][-1]:
+        raise Conflict("answers to earlier questions of an adaptive exam are final")
     version = session.get(ItemVersion, item_version_pk)
     assert version is not None
     _validate_answer(version, answer)
@@ -401,9 +481,23 @@ def _score(session: Session, exam: ExamSession) -> None:
         raw += right
         by_domain.setdefault(items[version.item_id].domain_code, []).append(right)
     exam.raw_score, exam.max_score = raw, len(pks)
-    exam.scaled_score = scaled_score(raw, len(pks), form.cut_percent)
-    exam.passed = exam.scaled_score >= 300
+    method: dict[str, Any] = {"method": "raw"}
+    if form.scoring == "irt" and form.cut_theta is not None:
+        params = irt_delivery.form_parameters(session, form, pks)
+        correct = [bool(responses[pk].correct) if pk in responses else False for pk in pks]
+        result = irt_delivery.score(params, correct, form.cut_theta)
+        exam.theta, exam.theta_se = round(result.theta, 4), round(result.se, 4)
+        exam.scaled_score, exam.passed = result.scaled, result.passed
+        method = {
+            "method": "irt",
+            "calibration_run": form.calibration_run_id,
+            "cut_theta": form.cut_theta,
+        }
+    else:
+        exam.scaled_score = scaled_score(raw, len(pks), form.cut_percent)
+        exam.passed = exam.scaled_score >= 300
     exam.domain_results = {
+        "scoring": method,
         "domains": [
             {
                 "domain": d,
@@ -412,7 +506,7 @@ def _score(session: Session, exam: ExamSession) -> None:
                 "level": DomainResult(d, sum(r), len(r)).level,
             }
             for d, r in sorted(by_domain.items())
-        ]
+        ],
     }
 
 

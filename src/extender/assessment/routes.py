@@ -12,12 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from extender.accounts import service as accounts
 from extender.accounts.models import Role
-from extender.assessment import delivery
-from extender.assessment.models import ExamSession, ProctorEvent
+from extender.assessment import delivery, irt_delivery
+from extender.assessment.models import ExamForm, ExamSession, ProctorEvent
 from extender.assessment.schemas import AnswerAck, AnswerIn
 from extender.curriculum import service as curriculum
 from extender.curriculum.models import Enrollment
-from extender.errors import NotFound
+from extender.errors import InvalidInput, NotFound
 from extender.web.deps import DB, CurrentPrincipal, Principal, require
 from extender.web.templating import flash, render
 
@@ -82,6 +82,12 @@ def item_page(
         return render(request, "assessment/paused.html", principal, {"exam": exam}, status_code=409)
     if exam.status != "in_progress":
         return RedirectResponse(f"/exams/sessions/{exam.id}", status_code=303)
+    adaptive = _adaptive_limits(db, exam)
+    if adaptive and number != len(exam.layout["items"]):
+        # Earlier adaptive questions are final and later ones are not chosen yet.
+        return RedirectResponse(
+            f"/exams/sessions/{exam.id}/items/{len(exam.layout['items'])}", status_code=303
+        )
     view = delivery.item_view(db, exam, number - 1)
     exam.current_index = number - 1
     db.commit()
@@ -97,8 +103,18 @@ def item_page(
             "remaining": int(delivery.remaining_seconds(exam)),
             "save_key": uuid.uuid4().hex,
             "now_ms": int(time.time() * 1000),
+            "adaptive": adaptive,
         },
     )
+
+
+def _adaptive_limits(db: DB, exam: ExamSession) -> dict[str, int] | None:
+    """For an adaptive session, the shortest and longest the exam can be; None otherwise."""
+    if not delivery.is_adaptive(exam):
+        return None
+    form = db.get(ExamForm, exam.form_id)
+    assert form is not None and form.adaptive is not None
+    return {"min": int(form.adaptive["min_items"]), "max": int(form.adaptive["max_items"])}
 
 
 @pages.post("/exams/sessions/{exam_id}/items/{number}")
@@ -116,16 +132,35 @@ async def item_form(
             answer = []
     else:
         answer = [str(v) for v in form.getlist("answer")]
-    delivery.save_answer(
-        db,
-        exam,
-        item_version_pk=view.pk,
-        answer=answer,
-        flagged=form.get("flagged") == "on",
-        idempotency_key=str(form.get("save_key", "")),
-        seq=int(str(form.get("seq") or 0)),
-    )
+    adaptive = delivery.is_adaptive(exam)
+    if adaptive and number < len(exam.layout["items"]):
+        # Already confirmed (a doubled or replayed post): go on to the current question.
+        return RedirectResponse(
+            f"/exams/sessions/{exam.id}/items/{len(exam.layout['items'])}", status_code=303
+        )
+    if not (adaptive and not answer):  # an adaptive no-answer falls through to the refusal
+        delivery.save_answer(
+            db,
+            exam,
+            item_version_pk=view.pk,
+            answer=answer,
+            flagged=form.get("flagged") == "on",
+            idempotency_key=str(form.get("save_key", "")),
+            seq=int(str(form.get("seq") or 0)),
+        )
     db.commit()
+    if adaptive:
+        try:
+            step = delivery.confirm_adaptive(db, exam, number)
+        except InvalidInput as exc:
+            flash(request, exc.message)
+            return RedirectResponse(f"/exams/sessions/{exam.id}/items/{number}", status_code=303)
+        db.commit()
+        if step.next_number is None:
+            return RedirectResponse(f"/exams/sessions/{exam.id}/result", status_code=303)
+        return RedirectResponse(
+            f"/exams/sessions/{exam.id}/items/{step.next_number}", status_code=303
+        )
     go = str(form.get("go", "next"))
     target = {"prev": number - 1, "next": number + 1}.get(go)
     if go == "review" or target is None or not 1 <= target <= len(exam.layout["items"]):
@@ -164,7 +199,7 @@ def save(db: DB, principal: CurrentPrincipal, exam_id: str, body: AnswerIn) -> A
 @pages.get("/exams/sessions/{exam_id}/review", response_class=HTMLResponse)
 def review(request: Request, db: DB, principal: CurrentPrincipal, exam_id: str) -> Response:
     exam = _open(db, principal, exam_id)
-    if exam.status != "in_progress":
+    if exam.status != "in_progress" or delivery.is_adaptive(exam):
         return RedirectResponse(f"/exams/sessions/{exam.id}", status_code=303)
     views = [delivery.item_view(db, exam, i) for i in range(len(exam.layout["items"]))]
     return render(
@@ -192,7 +227,17 @@ def result(request: Request, db: DB, principal: CurrentPrincipal, exam_id: str) 
     track = curriculum.get_track_by_id(db, exam.track_id)
     names = {d.code: d.name for d in track.domains}
     return render(
-        request, "assessment/result.html", principal, {"exam": exam, "track": track, "names": names}
+        request,
+        "assessment/result.html",
+        principal,
+        {
+            "exam": exam,
+            "track": track,
+            "names": names,
+            "stop_label": irt_delivery.STOP_LABELS.get(
+                (exam.submit_reason or "").removeprefix("adaptive: ")
+            ),
+        },
     )
 
 

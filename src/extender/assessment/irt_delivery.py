@@ -1,0 +1,444 @@
+"""IRT in live exams: scoring forms by ability estimate, and delivering adaptive exams.
+
+Both use only parameters from an *approved* calibration run, frozen onto the form when the
+committee switches it, so a score can always be recomputed from what the form recorded even
+after later runs supersede that calibration.
+
+Scoring. An IRT-scored form reports the candidate's EAP ability (theta) with its posterior SD.
+The scaled score is ``300 + 50 (theta - cut_theta)`` clipped to 100-500, so 300 passes on
+every form whatever its difficulty, as with number-correct scoring. The cut on theta comes from
+the form's percent cut carried through its test characteristic curve (the theta at which the
+expected number correct equals the cut), unless the committee sets it directly.
+
+Adaptive delivery. An adaptive "form" is a pool (active items with approved parameters), a
+content blueprint, a stopping rule (minimum and maximum length, a standard-error target and an
+SPRT classification around the cut), randomesque selection and Sympson-Hetter exposure
+parameters found by simulation when the form is created. The session's layout grows one item at
+a time: when the candidate confirms an answer, the next item is chosen from the responses stored
+so far and appended in the same transaction. The choice is a pure function of the session id
+and the stored responses (the random stream is seeded with both), so a retried or doubled
+request, a reload or a server restart reproduces the same next item: nothing is lost and no
+item changes under the candidate. Earlier answers are final, as in every CAT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from extender.accounts import audit
+from extender.accounts.audit import Actor
+from extender.assessment import irt
+from extender.assessment.bank import current_version
+from extender.assessment.models import (
+    Blueprint,
+    CalibrationRun,
+    ExamForm,
+    ExamSession,
+    Item,
+    ItemVersion,
+)
+from extender.curriculum.models import Track
+from extender.errors import Conflict, InvalidInput
+
+SCALE_SLOPE = 50.0
+
+
+@dataclass(frozen=True)
+class IrtScore:
+    theta: float
+    se: float
+    scaled: int
+    passed: bool
+
+
+@dataclass(frozen=True)
+class AdaptiveSettings:
+    min_items: int = 10
+    max_items: int = 30
+    se_target: float | None = 0.30
+    sprt: bool = True
+    sprt_half_width: float = 0.25
+    randomesque: int = 3
+    r_max: float = 0.35
+
+    def check(self, pool_size: int) -> None:
+        if not 1 <= self.min_items <= self.max_items:
+            raise InvalidInput("need 1 <= minimum length <= maximum length", field="min_items")
+        if self.max_items > pool_size:
+            raise InvalidInput(
+                f"the maximum length ({self.max_items}) exceeds the {pool_size} calibrated "
+                "active items in the pool",
+                field="max_items",
+            )
+        if self.se_target is not None and not 0.1 <= self.se_target <= 1.0:
+            raise InvalidInput("the SE target must lie between 0.1 and 1.0", field="se_target")
+        if not 0.05 <= self.sprt_half_width <= 1.0:
+            raise InvalidInput("the SPRT half-width must lie between 0.05 and 1", field="sprt")
+        if not 1 <= self.randomesque <= 10:
+            raise InvalidInput("randomesque must be between 1 and 10", field="randomesque")
+        if not 0.1 <= self.r_max <= 1.0:
+            raise InvalidInput("the exposure target must lie between 0.1 and 1", field="r_max")
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+
+def score(params: irt.ItemParameters, correct: Sequence[bool], cut_theta: float) -> IrtScore:
+    """EAP ability from right/wrong answers (unanswered counts as wrong), scaled around the cut."""
+    estimate = irt.estimate_eap(np.asarray([[1.0 if c else 0.0 for c in correct]]), params)
+    theta, se = float(estimate.theta[0]), float(estimate.se[0])
+    passed = theta >= cut_theta
+    scaled = round(min(500.0, max(100.0, 300.0 + SCALE_SLOPE * (theta - cut_theta))))
+    # Rounding must never turn a fail into a printed 300 or a pass into 299.
+    scaled = max(scaled, 300) if passed else min(scaled, 299)
+    return IrtScore(theta, se, scaled, passed)
+
+
+def approved_run(session: Session, track: Track) -> CalibrationRun:
+    run = session.scalar(
+        select(CalibrationRun).where(
+            CalibrationRun.track_id == track.id, CalibrationRun.status == "approved"
+        )
+    )
+    if run is None:
+        raise Conflict(
+            f"{track.code} has no approved calibration run; calibrate the bank and approve a "
+            "run before using IRT scoring"
+        )
+    return run
+
+
+def run_parameters(run: CalibrationRun, item_ids: Sequence[str]) -> irt.ItemParameters:
+    table = run.parameters.get("items", {})
+    missing = [i for i in item_ids if table.get(i, {}).get("a") is None]
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        raise Conflict(f"calibration run {run.id} has no parameters for {shown}")
+    return irt.ItemParameters(
+        [float(table[i]["a"]) for i in item_ids],
+        [float(table[i]["b"]) for i in item_ids],
+        [float(table[i].get("c") or 0.0) for i in item_ids],
+    )
+
+
+def _form_item_ids(session: Session, pks: Sequence[int]) -> list[str]:
+    ids = dict(
+        session.execute(
+            select(ItemVersion.pk, ItemVersion.item_id).where(ItemVersion.pk.in_(pks))
+        ).all()
+    )
+    return [ids[pk] for pk in pks]
+
+
+def use_irt_scoring(
+    session: Session, actor: Actor, form: ExamForm, track: Track, *, cut_theta: float | None
+) -> ExamForm:
+    """Score the fixed form by IRT from now on; sittings already scored keep their scores."""
+    if form.kind != "fixed":
+        raise Conflict("adaptive forms are always IRT-scored")
+    run = approved_run(session, track)
+    pks = list(form.items["items"])
+    params = run_parameters(run, _form_item_ids(session, pks))
+    if cut_theta is None:
+        cut_theta = irt.convert_cut_score(form.cut_percent / 100 * len(pks), "raw", params).theta
+    if not -4.0 <= cut_theta <= 4.0:
+        raise InvalidInput(
+            "the cut on the theta scale must lie between -4 and 4", field="cut_theta"
+        )
+    before = {"scoring": form.scoring, "run": form.calibration_run_id, "cut_theta": form.cut_theta}
+    form.scoring, form.calibration_run_id, form.cut_theta = "irt", run.id, round(cut_theta, 4)
+    audit.record(
+        session,
+        actor,
+        "exam_form.scoring",
+        "exam_form",
+        form.id,
+        before=before,
+        after={"scoring": "irt", "run": run.id, "cut_theta": form.cut_theta},
+    )
+    return form
+
+
+def use_raw_scoring(session: Session, actor: Actor, form: ExamForm) -> ExamForm:
+    if form.kind != "fixed":
+        raise Conflict("adaptive forms are always IRT-scored")
+    before = {"scoring": form.scoring, "run": form.calibration_run_id, "cut_theta": form.cut_theta}
+    form.scoring, form.calibration_run_id, form.cut_theta = "raw", None, None
+    audit.record(
+        session,
+        actor,
+        "exam_form.scoring",
+        "exam_form",
+        form.id,
+        before=before,
+        after={"scoring": "raw"},
+    )
+    return form
+
+
+def form_parameters(session: Session, form: ExamForm, pks: Sequence[int]) -> irt.ItemParameters:
+    """Parameters of the given item versions as frozen on the form."""
+    if form.kind == "adaptive":
+        assert form.adaptive is not None
+        table = {p["pk"]: p for p in form.adaptive["pool"]}
+        return irt.ItemParameters(
+            [table[pk]["a"] for pk in pks],
+            [table[pk]["b"] for pk in pks],
+            [table[pk]["c"] for pk in pks],
+        )
+    run = session.get(CalibrationRun, form.calibration_run_id)
+    if run is None:
+        raise Conflict(f"form {form.name} is IRT-scored but its calibration run is missing")
+    return run_parameters(run, _form_item_ids(session, pks))
+
+
+# --- adaptive forms ---------------------------------------------------------------------------
+
+
+def create_adaptive_form(
+    session: Session,
+    actor: Actor,
+    track: Track,
+    *,
+    name: str,
+    settings: AdaptiveSettings,
+    cut_theta: float | None = None,
+    time_limit_minutes: int | None = None,
+    seed: int = 1,
+) -> ExamForm:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("give the adaptive form a name", field="name")
+    run = approved_run(session, track)
+    table = run.parameters.get("items", {})
+    items = list(
+        session.scalars(
+            select(Item).where(Item.track_id == track.id, Item.status == "active").order_by(Item.id)
+        )
+    )
+    pool: list[dict[str, Any]] = []
+    enemies: dict[str, list[str]] = {}
+    for item in items:
+        p = table.get(item.id, {})
+        if p.get("a") is None or p.get("b") is None:
+            continue
+        version = current_version(session, item)
+        pool.append(
+            {
+                "pk": version.pk,
+                "item": item.id,
+                "domain": item.domain_code,
+                "a": float(p["a"]),
+                "b": float(p["b"]),
+                "c": float(p.get("c") or 0.0),
+            }
+        )
+        enemies[item.id] = list(version.enemies.get("ids", []))
+    settings.check(len(pool))
+    blueprint = session.scalar(select(Blueprint).where(Blueprint.track_id == track.id))
+    if blueprint is None:
+        raise Conflict(f"{track.code} has no blueprint yet; open the exam page once to create it")
+    counts = blueprint.counts["counts"]
+    total = sum(counts.values()) or 1
+    shares = {d: n / total for d, n in counts.items() if n}
+    params = irt.ItemParameters(
+        [p["a"] for p in pool], [p["b"] for p in pool], [p["c"] for p in pool]
+    )
+    if cut_theta is None:
+        # The blueprint's percent cut, read as "expected share correct over the pool".
+        cut_theta = float(
+            irt.theta_for_raw_score(blueprint.cut_percent / 100 * len(pool), params)[0]
+        )
+    if not -4.0 <= cut_theta <= 4.0:
+        raise InvalidInput(
+            "the cut on the theta scale must lie between -4 and 4", field="cut_theta"
+        )
+    config: dict[str, Any] = {
+        "pool": pool,
+        "shares": shares,
+        "enemies": [[a, b] for a, bs in enemies.items() for b in bs],
+        "min_items": settings.min_items,
+        "max_items": settings.max_items,
+        "se_target": settings.se_target,
+        "sprt_half_width": settings.sprt_half_width if settings.sprt else None,
+        "randomesque": settings.randomesque,
+        "r_max": settings.r_max,
+        "exposure": None,
+    }
+    selector = _build_selector(config)
+    exposure = irt.sympson_hetter_parameters(
+        selector,
+        _stopping(config, cut_theta),
+        r_max=settings.r_max,
+        n_examinees=400,
+        rounds=8,
+        rng=seed,
+    )
+    config["exposure"] = [round(float(k), 4) for k in exposure.parameters]
+    config["exposure_converged"] = bool(exposure.converged)
+    minutes = time_limit_minutes or math.ceil(
+        blueprint.time_limit_minutes * settings.max_items / max(blueprint.total_items, 1)
+    )
+    form = ExamForm(
+        track_id=track.id,
+        name=name,
+        kind="adaptive",
+        status="draft",
+        items={"items": [p["pk"] for p in pool]},
+        time_limit_minutes=minutes,
+        cut_percent=blueprint.cut_percent,
+        created_by=actor.email or "",
+        scoring="irt",
+        calibration_run_id=run.id,
+        cut_theta=round(cut_theta, 4),
+        adaptive=config,
+    )
+    session.add(form)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "exam_form.create_adaptive",
+        "exam_form",
+        form.id,
+        after={
+            "track": track.code,
+            "pool": len(pool),
+            "run": run.id,
+            "cut_theta": form.cut_theta,
+            "min_items": settings.min_items,
+            "max_items": settings.max_items,
+            "se_target": settings.se_target,
+            "sprt": settings.sprt,
+        },
+    )
+    return form
+
+
+_SELECTORS: dict[str, irt.AdaptiveSelector] = {}
+
+
+def _build_selector(config: dict[str, Any]) -> irt.AdaptiveSelector:
+    pool = config["pool"]
+    index = {p["item"]: i for i, p in enumerate(pool)}
+    pairs = [(index[a], index[b]) for a, b in config["enemies"] if a in index and b in index]
+    return irt.AdaptiveSelector(
+        irt.ItemParameters([p["a"] for p in pool], [p["b"] for p in pool], [p["c"] for p in pool]),
+        domains=[p["domain"] for p in pool],
+        blueprint=config["shares"],
+        enemies=pairs,
+        randomesque=int(config["randomesque"]),
+        exposure=config.get("exposure"),
+    )
+
+
+def _selector(form: ExamForm) -> irt.AdaptiveSelector:
+    """Selectors are built once per process per form: a published form is frozen."""
+    assert form.adaptive is not None
+    cached = _SELECTORS.get(form.id)
+    if cached is None or form.status == "draft":
+        cached = _SELECTORS[form.id] = _build_selector(form.adaptive)
+    return cached
+
+
+def _stopping(config: dict[str, Any], cut_theta: float) -> irt.StoppingRule:
+    half = config.get("sprt_half_width")
+    return irt.StoppingRule(
+        max_items=int(config["max_items"]),
+        min_items=int(config["min_items"]),
+        se_target=config.get("se_target"),
+        sprt=irt.SPRT(cut=cut_theta, half_width=float(half)) if half else None,
+    )
+
+
+def _rng(exam_id: str, step: int) -> np.random.Generator:
+    digest = hashlib.sha256(f"{exam_id}:{step}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "big"))
+
+
+def _layout_with(exam: ExamSession, form: ExamForm, pk: int, session: Session) -> None:
+    version = session.get(ItemVersion, pk)
+    assert version is not None
+    ids = [o["id"] for o in version.option_list]
+    random.Random(f"{exam.id}:{pk}").shuffle(ids)
+    layout = dict(exam.layout)
+    layout["items"] = [*layout.get("items", []), pk]
+    layout["options"] = {**layout.get("options", {}), str(pk): ids}
+    exam.layout = layout  # a new dict, so the JSON column sees the change
+
+
+def begin(session: Session, exam: ExamSession, form: ExamForm) -> None:
+    """Choose the first item of a new adaptive session."""
+    exam.layout = {"items": [], "options": {}, "adaptive": {"stop": None}}
+    selector = _selector(form)
+    test = selector.start(rng=_rng(exam.id, 0))
+    first = selector.next_item(test)
+    if first is None:
+        raise Conflict("the adaptive pool has no item to start with")
+    assert form.adaptive is not None
+    _layout_with(exam, form, int(form.adaptive["pool"][first]["pk"]), session)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What follows a confirmed answer: the next question's number, or the reason to stop."""
+
+    next_number: int | None
+    stop: str | None
+
+
+def advance(
+    session: Session, exam: ExamSession, form: ExamForm, number: int, correct: list[bool]
+) -> Step:
+    """Confirm the answer to question ``number`` (1-based) and choose what comes next.
+
+    ``correct`` scores every administered item in order. Calling again for a question already
+    confirmed returns the step taken then, so double submissions are harmless."""
+    administered = list(exam.layout["items"])
+    if number < len(administered):
+        return Step(len(administered), None)
+    stop = exam.layout.get("adaptive", {}).get("stop")
+    if stop:
+        return Step(None, stop)
+    assert form.adaptive is not None and form.cut_theta is not None
+    position = {p["pk"]: i for i, p in enumerate(form.adaptive["pool"])}
+    selector = _selector(form)
+    indices = [position[pk] for pk in administered]
+    responses = [1 if c else 0 for c in correct]
+    test = selector.resume(indices, responses, rng=_rng(exam.id, len(indices)))
+    rule = _stopping(form.adaptive, form.cut_theta)
+    ratio = (
+        irt.sprt_log_likelihood_ratio(selector.items, indices, responses, rule.sprt)
+        if rule.sprt is not None
+        else 0.0
+    )
+    reason: str | None = rule.reason(len(indices), test.se, ratio)
+    if reason is None:
+        chosen = selector.next_item(test)
+        if chosen is None:
+            reason = "exhausted"
+        else:
+            _layout_with(exam, form, int(form.adaptive["pool"][chosen]["pk"]), session)
+            return Step(len(administered) + 1, None)
+    exam.layout = {**exam.layout, "adaptive": {"stop": reason}}
+    return Step(None, reason)
+
+
+STOP_LABELS = {
+    "max_length": "reached the maximum number of questions",
+    "se_target": "measured your ability precisely enough",
+    "classified_pass": "classified the result with the required confidence",
+    "classified_fail": "classified the result with the required confidence",
+    "exhausted": "used every available question",
+}
