@@ -103,6 +103,7 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
     ("POST", "/exams/admin/forms/{form_id}/scoring"): {"psychometrician"},
     ("POST", "/exams/admin/{track}/adaptive-forms"): {"psychometrician"},
     ("GET", "/exams/admin/forms/{form_id}/adaptive"): {"psychometrician"},
+    ("POST", "/exams/admin/forms/{form_id}/retire"): {"psychometrician"},
     ("POST", "/exams/admin/items/{item_id}/status"): {"psychometrician"},
     ("GET", "/exams/admin/items/{item_id}"): {"psychometrician"},
     ("GET", "/exams/admin/{track}/calibrations"): {"psychometrician"},

@@ -76,16 +76,14 @@ def _check_database(url: str) -> None:
 
 
 def _require_migrated(url: str) -> None:
-    from alembic.script import ScriptDirectory
-
     from extender import migrate
 
-    head = ScriptDirectory.from_config(migrate.alembic_config(url)).get_current_head()
-    current = migrate.current_revision(url)
-    if current != head:
+    heads, current = migrate.script_heads(url), migrate.current_heads(url)
+    if current != heads:
         fail(
-            f"the database at {mask_url(url)} is at revision {current or 'none'}, "
-            f"not {head}; run `extender db upgrade`"
+            f"the database at {mask_url(url)} is at revision "
+            f"{', '.join(sorted(current)) or 'none'}, not {', '.join(sorted(heads))}; "
+            "run `extender db upgrade`"
         )
 
 
@@ -100,7 +98,8 @@ def db_upgrade(revision: str = "heads") -> None:
         migrate.upgrade(url, revision)
     except (SQLAlchemyError, FileNotFoundError) as exc:
         fail(f"migration failed on {mask_url(url)}: {exc}")
-    out.print(f"database {mask_url(url)} is at revision {migrate.current_revision(url)}")
+    at = ", ".join(sorted(migrate.current_heads(url)))
+    out.print(f"database {mask_url(url)} is at revision {at}")
 
 
 @db_app.command("current")
@@ -110,7 +109,7 @@ def db_current() -> None:
 
     url = _settings().resolved_database_url()
     _check_database(url)
-    out.print(migrate.current_revision(url) or "none (run `extender db upgrade`)")
+    out.print(", ".join(sorted(migrate.current_heads(url))) or "none (run `extender db upgrade`)")
 
 
 def _fail_with_problems(exc: ContentError, where: str, consequence: str) -> NoReturn:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from extender.accounts import service as accounts
 from extender.accounts.audit import Actor
 from extender.accounts.models import Organization, OrgKind, Role, User
+from extender.assessment.models import ExamForm
 from extender.curriculum import learning
 from extender.curriculum import service as curriculum
 from extender.curriculum.models import (
@@ -24,6 +25,7 @@ from extender.curriculum.models import (
     Lesson,
     LessonRead,
     Module,
+    Track,
 )
 
 DEMO_PASSWORD = "extender-demo"
@@ -269,7 +271,7 @@ def _seed_exams(session: Session, learners: list[User]) -> None:
     """Two published parallel forms per track, eligibility for the learners who are ready, and
     simulated sittings of the CPEHR form so the exam report has data."""
     from extender.assessment import delivery, forms
-    from extender.assessment.models import ExamForm, ExamSession, Item
+    from extender.assessment.models import ExamSession, Item
     from extender.assessment.simulate import simulate_sittings
 
     for track in curriculum.list_tracks(session):
@@ -317,6 +319,26 @@ def _seed_exams(session: Session, learners: list[User]) -> None:
     run = calibration.run_calibration(session, ACTOR, cpehr, "2pl")
     if run.converged:
         calibration.approve(session, ACTOR, run)
+        _seed_irt(session, cpehr, form)
+
+
+def _seed_irt(session: Session, cpehr: Track, calibrated_form: ExamForm) -> None:
+    """Show both uses of the approved calibration: the calibrated form is IRT-scored from now
+    on, and an adaptive form over the calibrated items waits as a draft (publishing it switches
+    CPEHR to adaptive delivery)."""
+    from extender.assessment import irt_delivery
+
+    irt_delivery.use_irt_scoring(session, ACTOR, calibrated_form, cpehr, cut_theta=None)
+    pool = len(calibrated_form.items["items"])
+    irt_delivery.create_adaptive_form(
+        session,
+        ACTOR,
+        cpehr,
+        name="CPEHR adaptive",
+        settings=irt_delivery.AdaptiveSettings(
+            min_items=min(10, pool), max_items=min(25, pool), se_target=0.35
+        ),
+    )
 
 
 REQUIRED_SCENARIOS = {

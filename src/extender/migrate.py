@@ -25,10 +25,18 @@ def upgrade(database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-def current_revision(database_url: str) -> str | None:
+def current_heads(database_url: str) -> set[str]:
+    """The revisions the database is at (one per branch of the migration history)."""
     from alembic.runtime.migration import MigrationContext
 
     from extender.db import get_engine
 
     with get_engine(database_url).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def script_heads(database_url: str) -> set[str]:
+    """The latest revisions of the migration scripts."""
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())

@@ -295,3 +295,21 @@ def test_irt_scores_never_drop_for_a_further_right_answer(
         flip = data.draw(st.sampled_from(wrong))
         after = irt_delivery.score(params, [r or i == flip for i, r in enumerate(pattern)], cut)
         assert after.theta > before.theta and after.scaled >= before.scaled
+
+
+def test_publishing_then_retiring_the_adaptive_form_switches_delivery_back(
+    db: Session, world: World, calibrated: dict[str, dict[str, float]]
+) -> None:
+    track = curriculum.get_track(db, "CPEHR")
+    [fixed] = forms.assemble(db, ACTOR, track, name="Fixed", seed=3)
+    forms.publish(db, ACTOR, fixed)
+    _, cat = _adaptive(db)
+    learner = world.users["learner"]
+    exam = delivery.start(db, learner, track)
+    assert exam.form_id == cat.id and delivery.is_adaptive(exam)  # type: ignore[attr-defined]
+    delivery.submit(db, exam)
+    forms.retire(db, ACTOR, cat)  # type: ignore[arg-type]
+    with pytest.raises(Conflict, match="only a published form"):
+        forms.retire(db, ACTOR, cat)  # type: ignore[arg-type]
+    again = delivery.start(db, learner, track)
+    assert again.form_id == fixed.id and not delivery.is_adaptive(again)

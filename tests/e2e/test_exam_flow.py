@@ -80,3 +80,53 @@ def test_the_psychometrician_reads_the_exam_report(page: Any) -> None:
     assert page.locator("main figure svg[role=img]").count() == 3
     assert "Item response theory" in main and "IRT parameters" in main
     assert page.locator("main table tbody tr").count() >= 20
+
+
+def test_the_committee_switches_cpehr_to_adaptive_and_a_learner_takes_it(
+    browser: Any, live_server: str
+) -> None:
+    """Publishing the demo's draft adaptive form makes the next CPEHR sitting adaptive: one
+    question at a time, the answer kept across a reload, no going back, and an IRT-scored
+    result; retiring the form switches the track back to fixed forms."""
+    staff = browser.new_context(base_url=live_server).new_page()
+    learner = browser.new_context(base_url=live_server).new_page()
+    try:
+        sign_in(staff, "psychometrics@extender.test")
+        staff.goto("/exams/admin/CPEHR")
+        staff.get_by_role("button", name="Publish CPEHR adaptive").click()
+        assert "Delivery: adaptive" in staff.locator("#delivery-mode").inner_text()
+
+        sign_in(learner, "learner06@extender.test")
+        learner.goto("/exams")
+        learner.get_by_role("button", name="Start the CPEHR exam").click()
+        learner.wait_for_url("**/items/1")
+        assert "This exam is adaptive" in learner.locator("#adaptive-note").inner_text()
+        chosen = _choose_first(learner)
+        learner.wait_for_function("document.getElementById('save-status').textContent === 'Saved'")
+        learner.reload()
+        if chosen != "ordering":
+            assert learner.locator(f"input[name=answer][value={chosen}]").is_checked()
+        first_url = learner.url
+        for _ in range(30):
+            learner.get_by_role("button", name="Confirm answer and continue").click()
+            learner.wait_for_load_state()
+            if learner.url.endswith("/result"):
+                break
+            learner.goto(first_url)  # an earlier question is final: this lands on the current one
+            assert learner.url != first_url
+            _choose_first(learner)
+            learner.wait_for_function(
+                "document.getElementById('save-status').textContent === 'Saved'"
+            )
+        assert learner.url.endswith("/result")
+        assert "Scored by item response theory" in learner.locator("main").inner_text()
+
+        staff.goto("/exams/admin/CPEHR")
+        staff.get_by_role("link", name="Adaptive summary for CPEHR adaptive").click()
+        assert staff.locator(".grid .stat").first.inner_text() == "1"
+        staff.goto("/exams/admin/CPEHR")
+        staff.get_by_role("button", name="Retire CPEHR adaptive").click()
+        assert "Delivery: fixed forms" in staff.locator("#delivery-mode").inner_text()
+    finally:
+        staff.context.close()
+        learner.context.close()

@@ -230,6 +230,23 @@ def publish(session: Session, actor: Actor, form: ExamForm) -> None:
     )
 
 
+def retire(session: Session, actor: Actor, form: ExamForm) -> None:
+    """No new sittings on this form; sittings in progress finish on it and keep their scores.
+    Retiring a track's adaptive form switches it back to fixed forms."""
+    if form.status != "published":
+        raise Conflict(f"only a published form can be retired (this one is {form.status})")
+    form.status = "retired"
+    audit.record(
+        session,
+        actor,
+        "form.retire",
+        "exam_form",
+        form.id,
+        before={"status": "published"},
+        after={"status": "retired"},
+    )
+
+
 def forms_of(session: Session, track: Track) -> list[ExamForm]:
     return list(
         session.scalars(

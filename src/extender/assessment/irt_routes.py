@@ -1,5 +1,6 @@
-"""The committee's IRT controls: switch a form to IRT scoring, create an adaptive form, and
-see how an adaptive form has behaved in live sittings."""
+"""The committee's IRT controls: switch a form to IRT scoring, create an adaptive form, retire
+a form (retiring the adaptive form switches a track back to fixed forms), and see how an
+adaptive form has behaved in live sittings."""
 
 from __future__ import annotations
 
@@ -99,6 +100,16 @@ def create_adaptive(
         f"items. Publishing it switches {t.code} to adaptive delivery.",
     )
     return RedirectResponse(f"/exams/admin/{t.code}", status_code=303)
+
+
+@pages.post("/exams/admin/forms/{form_id}/retire")
+def retire(request: Request, db: DB, principal: Committee, form_id: str) -> Response:
+    form = forms.get_form(db, form_id)
+    forms.retire(db, principal.actor, form)
+    db.commit()
+    track = curriculum.get_track_by_id(db, form.track_id)
+    flash(request, f"{form.name} is retired: new sittings no longer use it.")
+    return RedirectResponse(f"/exams/admin/{track.code}", status_code=303)
 
 
 @pages.get("/exams/admin/forms/{form_id}/adaptive", response_class=HTMLResponse)
