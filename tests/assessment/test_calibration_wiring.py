@@ -91,3 +91,34 @@ def test_the_report_shows_information_and_curves_after_approval(
         assert "No approved IRT calibration" in after
     else:
         assert "Test information" in after and "Item characteristic curves" in after
+
+
+def test_an_anchored_run_keeps_approved_items_fixed_and_calibrates_new_ones(
+    db: Session, sittings: str
+) -> None:
+    track = curriculum.get_track(db, "CPEHR")
+    with pytest.raises(Conflict, match="no approved calibration to anchor"):
+        calibration.run_calibration(db, Actor.system("t"), track, "2pl", anchor=True)
+    first = calibration.run_calibration(db, Actor.system("t"), track, "2pl")
+    calibration.approve(db, Actor.system("t"), first)
+    with pytest.raises(Conflict, match="nothing to add"):
+        calibration.run_calibration(db, Actor.system("t"), track, "2pl", anchor=True)
+    # A second form brings items nobody has calibrated yet (pretest items).
+    [second] = forms.assemble(db, Actor.system("t"), track, name="Pretest", seed=11)
+    forms.publish(db, Actor.system("t"), second)
+    users = [
+        User(email=f"pre{n}@example.org", display_name=f"P {n}", password_hash="!", is_active=False)
+        for n in range(120)
+    ]
+    db.add_all(users)
+    db.flush()
+    simulate_sittings(db, second, track, users, seed=10)
+    run = calibration.run_calibration(db, Actor.system("t"), track, "2pl", anchor=True)
+    approved = first.parameters["items"]
+    anchored = set(run.parameters["anchored"])
+    assert anchored == set(approved) - set(first.parameters["excluded"])
+    for item_id in anchored:
+        assert run.parameters["items"][item_id]["a"] == pytest.approx(approved[item_id]["a"])
+        assert run.parameters["items"][item_id]["b"] == pytest.approx(approved[item_id]["b"])
+    new = set(run.parameters["items"]) - anchored
+    assert new and all(run.parameters["items"][i]["a"] for i in new)

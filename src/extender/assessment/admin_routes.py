@@ -308,8 +308,11 @@ def run_calibration(
     principal: Committee,
     track: str,
     model: Annotated[str, Form()] = "2pl",
+    anchor: Annotated[str, Form()] = "",
 ) -> Response:
-    run = calibration.run_calibration(db, principal.actor, curriculum.get_track(db, track), model)
+    run = calibration.run_calibration(
+        db, principal.actor, curriculum.get_track(db, track), model, anchor=anchor == "on"
+    )
     db.commit()
     flash(
         request,

@@ -57,7 +57,12 @@ def _num(value: float) -> float | None:
     return None if not math.isfinite(value) else round(float(value), 4)
 
 
-def run_calibration(session: Session, actor: Actor, track: Track, model: str) -> CalibrationRun:
+def run_calibration(
+    session: Session, actor: Actor, track: Track, model: str, *, anchor: bool = False
+) -> CalibrationRun:
+    """Fit the bank from every submitted sitting. With ``anchor``, items that already carry
+    approved parameters keep them fixed and only the others (pretest items) are estimated, so
+    new items land on the bank's existing scale instead of redefining it."""
     if model not in ("2pl", "3pl", "rasch"):
         raise InvalidInput("model must be rasch, 2pl or 3pl", field="model")
     item_ids, matrix = response_matrix(session, track)
@@ -65,7 +70,24 @@ def run_calibration(session: Session, actor: Actor, track: Track, model: str) ->
         raise Conflict(
             f"calibration needs at least 50 submitted sittings; {track.code} has {matrix.shape[0]}"
         )
-    result = irt.calibrate(matrix, model)  # type: ignore[arg-type]
+    anchors: dict[int, tuple[float, ...]] = {}
+    if anchor:
+        approved = session.scalar(
+            select(CalibrationRun).where(
+                CalibrationRun.track_id == track.id, CalibrationRun.status == "approved"
+            )
+        )
+        if approved is None:
+            raise Conflict(f"{track.code} has no approved calibration to anchor new items to")
+        known = approved.parameters.get("items", {})
+        for j, item_id in enumerate(item_ids):
+            p = known.get(item_id)
+            if p and p.get("a") is not None and p.get("b") is not None:
+                c = float(p.get("c") or 0.0) if model == "3pl" else 0.0
+                anchors[j] = (float(p["a"]), float(p["b"]), c)
+        if len(anchors) == len(item_ids):
+            raise Conflict("every answered item already has approved parameters; nothing to add")
+    result = irt.calibrate(matrix, model, anchors=anchors or None)  # type: ignore[arg-type]
     items: dict[str, dict[str, float | None]] = {}
     for j, item_id in enumerate(item_ids):
         if j in result.excluded:
@@ -93,6 +115,7 @@ def run_calibration(session: Session, actor: Actor, track: Track, model: str) ->
                 item_ids[j]: result.exclusion_reasons.get(j, "excluded") for j in result.excluded
             },
             "warnings": list(result.warnings),
+            "anchored": [item_ids[j] for j in sorted(anchors)],
         },
         status="pending" if result.convergence.converged else "not_converged",
     )
@@ -107,6 +130,7 @@ def run_calibration(session: Session, actor: Actor, track: Track, model: str) ->
         after={
             "run": run.id,
             "model": model,
+            "anchored": len(anchors),
             "converged": run.converged,
             "items": run.n_items,
             "examinees": run.n_examinees,

@@ -110,6 +110,9 @@ def import_qti(file: Path = typer.Argument(..., help="a QTI 3.0 content package 
 def calibrate(
     track: str = typer.Option(..., "--track", help="track code, e.g. CPEHR"),
     model: str = typer.Option("2pl", "--model", help="rasch, 2pl or 3pl"),
+    anchor: bool = typer.Option(
+        False, "--anchor", help="keep approved parameters fixed; estimate only new items"
+    ),
 ) -> None:
     """Fit IRT parameters from stored responses; a psychometrician approves the run before
     live scoring uses it."""
@@ -123,10 +126,15 @@ def calibrate(
     try:
         with unit_of_work(session_factory(get_engine(url))) as session:
             run = run_calibration(
-                session, Actor.system("cli"), curriculum.get_track(session, track), model.lower()
+                session,
+                Actor.system("cli"),
+                curriculum.get_track(session, track),
+                model.lower(),
+                anchor=anchor,
             )
             excluded = dict(run.parameters["excluded"])
             warnings = list(run.parameters["warnings"])
+            anchored = len(run.parameters.get("anchored", []))
             summary = (
                 run.id,
                 run.converged,
@@ -143,6 +151,8 @@ def calibrate(
         f"{'converged' if converged else 'DID NOT CONVERGE'} after {iterations} "
         f"iterations (log-likelihood {loglik:.1f})"
     )
+    if anchored:
+        out.print(f"  {anchored} items held at their approved parameters (anchors)")
     for item_id, reason in sorted(excluded.items()):
         out.print(f"  left out {item_id}: {reason}")
     for warning in warnings:
