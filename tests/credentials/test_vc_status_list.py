@@ -1,0 +1,149 @@
+"""W3C Bitstring Status List v1.0: bit order, encoding, decoding and its refusals."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from extender.credentials.vc import BitstringStatusList, status_list_credential
+from extender.credentials.vc.status_list import MIN_LENGTH, StatusListError
+
+SMALL = 1024
+
+
+def _raw(status_list: BitstringStatusList) -> bytes:
+    """The bitstring behind an encoded list, decoded independently of the module."""
+    text = status_list.encode()
+    assert text[0] == "u" and "=" not in text
+    compressed = base64.urlsafe_b64decode(text[1:] + "=" * (-len(text[1:]) % 4))
+    return gzip.decompress(compressed)
+
+
+def test_default_length_is_the_spec_minimum_of_131072_bits() -> None:
+    status_list = BitstringStatusList()
+    assert len(status_list) == MIN_LENGTH == 131072
+    assert _raw(status_list) == bytes(16384)
+
+
+def test_index_zero_is_the_most_significant_bit_of_the_first_byte() -> None:
+    status_list = BitstringStatusList(SMALL)
+    for index in (0, 7, 8, 13, SMALL - 1):
+        status_list.set(index)
+    raw = _raw(status_list)
+    assert raw[0] == 0b1000_0001
+    assert raw[1] == 0b1000_0100
+    assert raw[-1] == 0b0000_0001
+    assert sum(bin(byte).count("1") for byte in raw) == 5
+
+
+def test_set_clear_get() -> None:
+    status_list = BitstringStatusList(SMALL)
+    status_list.set(42)
+    status_list.set(42)
+    assert status_list.get(42) and not status_list.get(41) and not status_list.get(43)
+    status_list.clear(42)
+    assert not status_list.get(42)
+    assert list(status_list.indices()) == []
+
+
+@pytest.mark.parametrize("index", [-1, SMALL, 10**9])
+def test_index_outside_the_list_is_refused(index: int) -> None:
+    with pytest.raises(StatusListError, match=f"index {index} is outside 0..{SMALL - 1}"):
+        BitstringStatusList(SMALL).get(index)
+
+
+@pytest.mark.parametrize("index", [True, "3", 2.0])
+def test_non_integer_index_is_refused(index: object) -> None:
+    with pytest.raises(StatusListError, match="must be an integer"):
+        BitstringStatusList(SMALL).set(index)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("length", [0, -8, 12, 8.0])
+def test_bad_length_is_refused(length: object) -> None:
+    with pytest.raises(StatusListError, match="positive multiple of 8"):
+        BitstringStatusList(length)  # type: ignore[arg-type]
+
+
+@given(st.sets(st.integers(min_value=0, max_value=MIN_LENGTH - 1), max_size=300))
+def test_encode_decode_round_trip(indices: set[int]) -> None:
+    status_list = BitstringStatusList()
+    for index in indices:
+        status_list.set(index)
+    decoded = BitstringStatusList.decode(status_list.encode())
+    assert len(decoded) == MIN_LENGTH
+    assert list(decoded.indices()) == sorted(indices)
+    for index in list(indices)[:20]:
+        assert decoded.get(index)
+
+
+@given(st.sets(st.integers(min_value=0, max_value=SMALL - 1), max_size=64))
+def test_bit_order_property(indices: set[int]) -> None:
+    status_list = BitstringStatusList(SMALL)
+    for index in indices:
+        status_list.set(index)
+    raw = _raw(status_list)
+    expected = {i for i in range(SMALL) if raw[i // 8] >> (7 - i % 8) & 1}
+    assert expected == indices
+
+
+def _encoded(data: bytes) -> str:
+    return "u" + base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "non-empty string"),
+        ("z" + "A" * 10, "start with 'u'"),
+        ("uAB+C", "not base64url"),
+        (_encoded(b"not gzip at all"), "not GZIP data"),
+        (_encoded(gzip.compress(bytes(16384))[:-12]), "truncated"),
+        (_encoded(b"\x1f\x8b" + b"\x00" * 20), "damaged"),
+        (_encoded(gzip.compress(bytes(1024))), "fewer than the minimum 131072"),
+        (_encoded(gzip.compress(b"")), "empty"),
+    ],
+)
+def test_bad_encoded_list_is_refused_with_a_reason(text: str, message: str) -> None:
+    with pytest.raises(StatusListError, match=message):
+        BitstringStatusList.decode(text)
+
+
+def test_gzip_bomb_is_refused() -> None:
+    bomb = _encoded(gzip.compress(bytes(20 * 1024 * 1024), compresslevel=9))
+    with pytest.raises(StatusListError, match="expands beyond"):
+        BitstringStatusList.decode(bomb)
+
+
+@given(st.text(max_size=60))
+def test_decoder_only_raises_status_list_errors(text: str) -> None:
+    try:
+        decoded = BitstringStatusList.decode(text, min_length=8)
+    except StatusListError:
+        return
+    assert len(decoded) >= 8 and text.startswith("u")
+
+
+def test_status_list_credential_shape() -> None:
+    bits = BitstringStatusList()
+    bits.set(3)
+    when = datetime(2026, 5, 1, tzinfo=UTC)
+    doc = status_list_credential(
+        "https://x.example/status/revocation-1",
+        "did:web:x.example",
+        bits.encode(),
+        "revocation",
+        when,
+    )
+    assert doc["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert doc["validFrom"] == "2026-05-01T00:00:00Z"
+    subject = doc["credentialSubject"]
+    assert subject["type"] == "BitstringStatusList"
+    assert subject["statusPurpose"] == "revocation"
+    assert BitstringStatusList.decode(subject["encodedList"]).get(3)
+    with pytest.raises(StatusListError, match="not one of revocation, suspension"):
+        status_list_credential("https://x.example/s", "did:web:x.example", "u", "refresh", when)
