@@ -15,10 +15,12 @@ from extender.accounts.models import Role
 from extender.assessment import delivery, irt_delivery
 from extender.assessment.models import ExamForm, ExamSession, ProctorEvent
 from extender.assessment.schemas import AnswerAck, AnswerIn
+from extender.config import Settings
+from extender.credentials.hooks import issue_after
 from extender.curriculum import service as curriculum
 from extender.curriculum.models import Enrollment
 from extender.errors import InvalidInput, NotFound
-from extender.web.deps import DB, CurrentPrincipal, Principal, require
+from extender.web.deps import DB, AppSettings, CurrentPrincipal, Principal, require
 from extender.web.templating import flash, render
 
 pages = APIRouter(include_in_schema=False)
@@ -56,16 +58,20 @@ def start_exam(db: DB, principal: Learner, track: str) -> Response:
     return RedirectResponse(f"/exams/sessions/{exam.id}", status_code=303)
 
 
-def _open(db: DB, principal: Principal, exam_id: str) -> ExamSession:
+def _open(
+    db: DB, principal: Principal, exam_id: str, settings: Settings | None = None
+) -> ExamSession:
     exam = delivery.owned(db, principal.user, exam_id)
     if delivery.expire_if_due(db, exam):
         db.commit()
+        if settings is not None:
+            issue_after(db, exam.user_id, settings, "exam-submit")
     return exam
 
 
 @pages.get("/exams/sessions/{exam_id}", response_class=HTMLResponse)
-def resume(db: DB, principal: CurrentPrincipal, exam_id: str) -> Response:
-    exam = _open(db, principal, exam_id)
+def resume(db: DB, principal: CurrentPrincipal, settings: AppSettings, exam_id: str) -> Response:
+    exam = _open(db, principal, exam_id, settings)
     if exam.status in ("submitted", "terminated"):
         return RedirectResponse(f"/exams/sessions/{exam.id}/result", status_code=303)
     return RedirectResponse(
@@ -157,6 +163,7 @@ async def item_form(
             return RedirectResponse(f"/exams/sessions/{exam.id}/items/{number}", status_code=303)
         db.commit()
         if step.next_number is None:
+            issue_after(db, exam.user_id, request.app.state.settings, "exam-submit")
             return RedirectResponse(f"/exams/sessions/{exam.id}/result", status_code=303)
         return RedirectResponse(
             f"/exams/sessions/{exam.id}/items/{step.next_number}", status_code=303
@@ -211,11 +218,12 @@ def review(request: Request, db: DB, principal: CurrentPrincipal, exam_id: str) 
 
 
 @pages.post("/exams/sessions/{exam_id}/submit")
-def submit(db: DB, principal: CurrentPrincipal, exam_id: str) -> Response:
-    exam = _open(db, principal, exam_id)
+def submit(db: DB, principal: CurrentPrincipal, settings: AppSettings, exam_id: str) -> Response:
+    exam = _open(db, principal, exam_id, settings)
     if exam.status in delivery.LIVE:
         delivery.submit(db, exam)
         db.commit()
+        issue_after(db, exam.user_id, settings, "exam-submit")
     return RedirectResponse(f"/exams/sessions/{exam.id}/result", status_code=303)
 
 

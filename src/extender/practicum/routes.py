@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from extender.accounts.models import Role
+from extender.credentials.hooks import issue_after
 from extender.errors import InvalidInput, NotFound
 from extender.practicum import display, evidence, service
 from extender.practicum import merge as merging
@@ -147,6 +148,7 @@ async def submit(request: Request, db: DB, box: Box) -> Response:
     submission = parse_submission(spec, {k: str(v) for k, v in form.items()})
     service.submit_attempt(db, attempt, spec, submission)
     db.commit()
+    issue_after(db, attempt.user_id, request.app.state.settings, "scenario-submit")
     return RedirectResponse(f"/practicum/attempts/{attempt.id}", status_code=303)
 
 

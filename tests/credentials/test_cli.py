@@ -1,0 +1,123 @@
+"""`extender credentials ...`: list, export, verify (online against our database and offline
+with given files), revoke, rotate-key."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from extender.accounts.audit import Actor
+from extender.cli import app as cli
+from extender.config import Settings, get_settings
+from extender.credentials import issuance, status
+from extender.credentials.models import Credential
+from extender.db import session_factory, unit_of_work
+from tests.conftest import World
+from tests.credentials.factories import passed_exam
+
+
+@pytest.fixture
+def cred_id(
+    engine: Engine, world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    monkeypatch.setenv("EXTENDER_DATABASE_URL", settings.resolved_database_url())
+    monkeypatch.setenv("EXTENDER_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("EXTENDER_VAR_DIR", str(settings.var_dir))
+    get_settings.cache_clear()
+    with unit_of_work(session_factory(engine)) as s:
+        learner = world.users["learner"]
+        passed_exam(s, learner, "CPHIT", datetime.now(UTC) - timedelta(hours=1))
+        (cred,) = issuance.issue_due(s, Actor.system("test"), learner.id, settings)
+        assert isinstance(cred, Credential)
+        return cred.id
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> object:
+    yield
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["credentials", *args])
+    return result.exit_code, result.output
+
+
+def test_it_lists_credentials_by_holder(cred_id: str) -> None:
+    code, output = run("list", "--holder", "learner@example.org")
+    assert code == 0 and cred_id in output and "1 credential(s)" in output
+    code, output = run("list", "--holder", "nobody@example.org")
+    assert code == 0 and "0 credential(s)" in output
+
+
+def test_it_exports_and_verifies_both_formats(cred_id: str, tmp_path: Path) -> None:
+    for fmt in ("json", "jwt"):
+        out = tmp_path / f"c.{fmt}"
+        assert run("export", cred_id, "--format", fmt, "--out", str(out))[0] == 0
+        code, output = run("verify", str(out))
+        assert code == 0, output
+        assert "pass signature" in output and "VALID" in output
+    rs = tmp_path / "rs.jwt"
+    assert run("export", cred_id, "--format", "jwt", "--alg", "RS256", "--out", str(rs))[0] == 0
+    assert run("verify", str(rs))[0] == 0
+
+
+def test_a_tampered_file_exits_1_with_the_failing_check(cred_id: str, tmp_path: Path) -> None:
+    out = tmp_path / "c.json"
+    run("export", cred_id, "--format", "json", "--out", str(out))
+    doc = json.loads(out.read_text())
+    doc["validUntil"] = "2099-01-01T00:00:00Z"
+    out.write_text(json.dumps(doc))
+    code, output = run("verify", str(out))
+    assert code == 1
+    assert "FAIL signature" in output and "NOT VALID" in output
+
+
+def test_bad_usage_exits_2(cred_id: str, tmp_path: Path) -> None:
+    assert run("verify", str(tmp_path / "missing.json"))[0] == 2
+    assert run("export", cred_id, "--format", "xml", "--out", str(tmp_path / "x"))[0] == 2
+    assert run("export", "nope", "--format", "json", "--out", str(tmp_path / "x"))[0] == 2
+    assert run("verify", str(tmp_path / "x"), "--offline")[0] == 2
+    assert run("revoke", cred_id, "--reason", " ")[0] == 2
+    assert run("rotate-key", "--alg", "HS256")[0] == 2
+
+
+def test_offline_verification_uses_only_the_given_files(
+    cred_id: str, tmp_path: Path, engine: Engine, settings: Settings
+) -> None:
+    from extender.credentials.issuer import public_keys
+    from extender.credentials.vc.keys import jwks
+
+    cred_file = tmp_path / "c.jwt"
+    run("export", cred_id, "--format", "jwt", "--out", str(cred_file))
+    with unit_of_work(session_factory(engine)) as s:
+        (tmp_path / "jwks.json").write_text(json.dumps(jwks(public_keys(s))))
+        listing = status.signed_list_credential(s, settings, "revocation-1")
+    (tmp_path / "status.json").write_text(json.dumps(listing))
+    keys = ["--keys", str(tmp_path / "jwks.json")]
+    code, output = run(
+        "verify", str(cred_file), "--offline", *keys, "--status-list", str(tmp_path / "status.json")
+    )
+    assert code == 0, output
+    code, output = run("verify", str(cred_file), "--offline", *keys)
+    assert code == 1 and "FAIL status" in output
+    (tmp_path / "empty.json").write_text('{"keys": []}')
+    assert (
+        run("verify", str(cred_file), "--offline", "--keys", str(tmp_path / "empty.json"))[0] == 2
+    )
+
+
+def test_revoke_and_rotate(cred_id: str, tmp_path: Path) -> None:
+    code, output = run("revoke", cred_id, "--reason", "fraud")
+    assert code == 0, output
+    out = tmp_path / "c.json"
+    run("export", cred_id, "--format", "json", "--out", str(out))
+    code, output = run("verify", str(out))
+    assert code == 1 and "FAIL status: revoked" in output
+    code, output = run("rotate-key", "--alg", "RS256")
+    assert code == 0 and "new RS256 key" in output
