@@ -19,6 +19,7 @@ SIGNED_IN = "signed-in"
 ADMIN = {"platform_admin"}
 PROGRAM_STAFF = {"instructor", "program_admin"}
 LEARNERS = {"learner", "other_learner"}
+CRED_STAFF = {"program_admin", "platform_admin", "other_admin"}
 
 EXPECTED: dict[tuple[str, str], str | set[str]] = {
     ("GET", "/"): PUBLIC,
@@ -137,6 +138,81 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
             ("POST", "/observations/{observation_id}"),
         ]
     },
+    # credentials
+    ("GET", "/.well-known/jwks.json"): PUBLIC,
+    ("GET", "/.well-known/did.json"): PUBLIC,
+    ("GET", "/status/{list_id}"): PUBLIC,
+    ("POST", "/api/v1/verify"): PUBLIC,
+    ("GET", "/c/{slug}"): PUBLIC,
+    ("GET", "/c/{slug}.json"): PUBLIC,
+    ("GET", "/c/{slug}.jwt"): PUBLIC,
+    ("GET", "/c/{slug}.pdf"): PUBLIC,
+    ("GET", "/credentials"): SIGNED_IN,
+    ("GET", "/credentials/transcript.json"): SIGNED_IN,
+    ("POST", "/credentials/{credential_id}/share"): SIGNED_IN,
+    ("POST", "/credentials/{credential_id}/unshare"): SIGNED_IN,
+    ("GET", "/credentials/{credential_id}.json"): SIGNED_IN,
+    ("GET", "/credentials/{credential_id}.jwt"): SIGNED_IN,
+    ("GET", "/staff/credentials"): CRED_STAFF,
+    ("POST", "/staff/credentials/{credential_id}/status"): CRED_STAFF,
+    ("POST", "/staff/credentials/approvals/{approval_id}/{decision}"): CRED_STAFF,
+    ("POST", "/staff/credentials/ce"): CRED_STAFF,
+    ("POST", "/staff/credentials/issue-due"): CRED_STAFF,
+    # placement
+    ("GET", "/placement"): LEARNERS,
+    ("GET", "/placement/search"): LEARNERS,
+    ("GET", "/placement/opportunities/{opportunity_id}"): LEARNERS,
+    ("GET", "/placement/profile"): LEARNERS,
+    ("GET", "/placement/applications"): LEARNERS,
+    ("GET", "/placement/applications/{application_id}"): LEARNERS,
+    ("GET", "/api/v1/placement/recommendations"): LEARNERS,
+    ("POST", "/placement/opportunities/{opportunity_id}/save"): LEARNERS,
+    ("POST", "/placement/opportunities/{opportunity_id}/unsave"): LEARNERS,
+    ("POST", "/placement/opportunities/{opportunity_id}/apply"): LEARNERS,
+    ("POST", "/placement/profile"): LEARNERS,
+    ("POST", "/placement/applications/{application_id}/stage"): LEARNERS,
+    ("POST", "/placement/applications/{application_id}/messages"): LEARNERS,
+    ("POST", "/api/v1/placement/opportunities/{opportunity_id}/applications"): LEARNERS,
+    ("GET", "/placement/notifications"): SIGNED_IN,
+    ("GET", "/api/v1/placement/opportunities"): SIGNED_IN,
+    ("GET", "/api/v1/placement/opportunities/{opportunity_id}"): SIGNED_IN,
+    ("POST", "/placement/notifications/read"): SIGNED_IN,
+    ("GET", "/placement/recruiting"): {"employer_recruiter"},
+    ("GET", "/placement/orgs/{slug}/opportunities"): {"employer_recruiter"},
+    ("GET", "/placement/orgs/{slug}/opportunities/new"): {"employer_recruiter"},
+    ("GET", "/placement/orgs/{slug}/opportunities/{opportunity_id}"): {"employer_recruiter"},
+    ("GET", "/placement/orgs/{slug}/opportunities/{opportunity_id}/edit"): {"employer_recruiter"},
+    ("GET", "/placement/orgs/{slug}/applications/{application_id}"): {"employer_recruiter"},
+    ("GET", "/placement/orgs/{slug}/candidates/{user_id}"): {"employer_recruiter"},
+    ("POST", "/placement/orgs/{slug}/opportunities"): {"employer_recruiter"},
+    ("POST", "/placement/orgs/{slug}/opportunities/{opportunity_id}"): {"employer_recruiter"},
+    ("POST", "/placement/orgs/{slug}/opportunities/{opportunity_id}/publish"): {
+        "employer_recruiter"
+    },
+    ("POST", "/placement/orgs/{slug}/opportunities/{opportunity_id}/close"): {"employer_recruiter"},
+    ("POST", "/placement/orgs/{slug}/applications/{application_id}/stage"): {"employer_recruiter"},
+    ("POST", "/placement/orgs/{slug}/applications/{application_id}/messages"): {
+        "employer_recruiter"
+    },
+    ("POST", "/api/v1/placement/orgs/{slug}/opportunities"): {"employer_recruiter"},
+    # cohort match
+    ("GET", "/programs/{org}/match"): PROGRAM_STAFF,
+    ("POST", "/programs/{org}/match"): {"program_admin"},
+    ("GET", "/programs/{org}/match/{round_id}"): PROGRAM_STAFF,
+    ("POST", "/programs/{org}/match/{round_id}/opportunities"): {"program_admin"},
+    ("POST", "/programs/{org}/match/{round_id}/opportunities/{opportunity_id}/remove"): {
+        "program_admin"
+    },
+    ("POST", "/programs/{org}/match/{round_id}/learners"): {"program_admin"},
+    ("POST", "/programs/{org}/match/{round_id}/open"): {"program_admin"},
+    ("POST", "/programs/{org}/match/{round_id}/run"): {"program_admin"},
+    ("POST", "/programs/{org}/match/{round_id}/publish"): {"program_admin"},
+    ("GET", "/match"): SIGNED_IN,
+    ("GET", "/match/{round_id}"): LEARNERS,
+    ("POST", "/match/{round_id}/ranks"): LEARNERS,
+    ("POST", "/api/v1/match/{round_id}/ranks"): LEARNERS,
+    ("GET", "/match/{round_id}/sites/{opportunity_id}"): {"employer_recruiter"},
+    ("POST", "/match/{round_id}/sites/{opportunity_id}/ranks"): {"employer_recruiter"},
     **{
         (m, f"/fhir/{{workspace}}{p}"): SIGNED_IN
         for m, p in [
@@ -209,6 +285,13 @@ def _fill(path: str, world: World) -> str:
         "module_dir": "m",
         "file": "x.svg",
         "user_id": world.users["learner"].id,
+        "round_id": "nope",
+        "opportunity_id": "nope",
+        "application_id": "nope",
+        "list_id": "revocation-1",
+        "credential_id": "nope",
+        "approval_id": "nope",
+        "decision": "approve",
         "slug": "cpehr-1"
         if path.startswith("/programs/")
         else ("no-such-scenario" if path.startswith("/practicum/") else "practice"),

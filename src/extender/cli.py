@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from extender.credentials import cli as credentials_cli
 from extender.curriculum.content import ContentError, TrackSpec
 from extender.curriculum.lessons import LessonCatalog
 from extender.placement import cli as placement_cli
+from extender.placement import match_cli
 from extender.practicum.generator import cli as practicum_cli
 from extender.practicum.scenarios import ScenarioSpec
 
@@ -38,6 +40,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(practicum_cli.app, name="practicum", help="Practicum sandbox tools.")
 app.add_typer(exams_cli.app, name="exams")
 app.add_typer(credentials_cli.app, name="credentials")
+placement_cli.app.command("match")(match_cli.match)
 app.add_typer(placement_cli.app, name="placement")
 
 out = Console(soft_wrap=True)
@@ -285,15 +288,22 @@ def demo(
     """Migrate, load content, seed the demo world (idempotent) and serve it."""
     from extender import demo as demo_world
     from extender import migrate
+    from extender.credentials import demo as credentials_demo
     from extender.db import get_engine, session_factory, unit_of_work
 
+    # Credentials name their issuer by the site's address (did:web), so the demo signs for
+    # the address it serves on unless EXTENDER_BASE_URL says otherwise.
+    os.environ.setdefault("EXTENDER_BASE_URL", f"http://{host}:{port}")
+    get_settings.cache_clear()
     settings = _settings()
     url = settings.resolved_database_url()
     _check_database(url)
     migrate.upgrade(url)
     _sync_content(settings, settings.content_dir)
+    today = datetime.now(UTC).date()
     with unit_of_work(session_factory(get_engine(url))) as session:
-        report = demo_world.seed_demo(session, datetime.now(UTC).date())
+        report = demo_world.seed_demo(session, today)
+        credentials_demo.seed(session, settings, today)
     out.print(
         f"demo world: {report.created_orgs} organizations, {report.created_users} accounts, "
         f"{report.created_cohorts} cohorts, {report.created_enrollments} enrollments created "

@@ -259,8 +259,20 @@ def seed_demo(session: Session, today: date) -> SeedReport:
         _seed_schedule(session, cohort)
         _seed_progress(session, cohort, plan, learners, today)
     _seed_exams(session, learners)
+    _seed_placement(session, learners)
     session.flush()
     return report
+
+
+def _seed_placement(session: Session, learners: list[User]) -> None:
+    """Opportunities from the demo practices and extension center, profiles for the spring
+    finishers, and a cohort-match round ready to run (it reuses the posted opportunities)."""
+    from extender.placement import demo as placement_demo
+    from extender.placement import match_demo
+
+    placement_demo.seed(session, learners)
+    session.flush()
+    match_demo.seed(session)
 
 
 SIMULATED_SITTINGS = 200

@@ -63,7 +63,7 @@ def test_a_run_that_did_not_converge_cannot_be_approved(
     from extender.assessment import irt
 
     real = irt.calibrate
-    monkeypatch.setattr(irt, "calibrate", lambda m, model: real(m, model, max_iter=1))
+    monkeypatch.setattr(irt, "calibrate", lambda m, model, **kw: real(m, model, max_iter=1, **kw))
     run = calibration.run_calibration(
         db, Actor.system("t"), curriculum.get_track(db, "CPEHR"), "3pl"
     )

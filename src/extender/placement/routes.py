@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from extender.placement import api_routes, learner_routes, recruiter_routes
+
+routers: list[APIRouter] = [learner_routes.pages, recruiter_routes.pages, api_routes.api]

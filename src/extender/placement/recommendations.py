@@ -1,0 +1,126 @@
+"""Recommendations both ways, on top of the pure scorer in ``recommend``.
+
+A learner is scored on all their own verified evidence. A candidate shown to a recruiter is
+scored only on what that learner lets the recruiter's organization see: hidden sections count
+as no evidence, and without the details section neither location nor availability is used."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from extender.accounts.models import Organization, User
+from extender.placement import portfolio as portfolios
+from extender.placement import profiles
+from extender.placement.models import Application, LearnerProfile, Opportunity
+from extender.placement.recommend import Fit, Posting, Seeker, fit, rank_postings, rank_seekers
+from extender.practicum.scenarios import ScenarioSpec
+
+
+def posting_of(opp: Opportunity) -> Posting:
+    return Posting(
+        id=opp.id,
+        published_at=opp.published_at or opp.created_at,
+        kind=opp.kind,
+        remote=opp.remote,
+        lat=opp.lat,
+        lon=opp.lon,
+        days=frozenset(opp.schedule_days or ()),
+        starts_on=opp.starts_on,
+        ends_on=opp.ends_on,
+        required=tuple(opp.required_competencies or ()),
+        preferred=tuple(opp.preferred_competencies or ()),
+        credentials=tuple(opp.required_credentials or ()),
+    )
+
+
+def seeker_for(session: Session, user: User, scenarios: Mapping[str, ScenarioSpec]) -> Seeker:
+    evidence = portfolios.portfolio(session, user.id, scenarios).evidence()
+    return profiles.seeker(profiles.get(session, user), evidence)
+
+
+def why(
+    session: Session, user: User, opp: Opportunity, scenarios: Mapping[str, ScenarioSpec]
+) -> Fit:
+    return fit(seeker_for(session, user, scenarios), posting_of(opp))
+
+
+def for_learner(
+    session: Session, user: User, scenarios: Mapping[str, ScenarioSpec], limit: int = 10
+) -> list[tuple[Fit, Opportunity]]:
+    opps = {
+        o.id: o
+        for o in session.scalars(select(Opportunity).where(Opportunity.status == "published"))
+    }
+    fits = rank_postings(
+        seeker_for(session, user, scenarios), (posting_of(o) for o in opps.values()), limit
+    )
+    return [(f, opps[f.posting.id]) for f in fits]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    user: User
+    fit: Fit
+    applied: bool
+
+
+def candidates_for(
+    session: Session,
+    org: Organization,
+    opp: Opportunity,
+    scenarios: Mapping[str, ScenarioSpec],
+    limit: int = 20,
+) -> list[Candidate]:
+    """Learners who applied to ``org`` or opened a section to every employer, ranked."""
+    applied_ids = set(
+        session.scalars(
+            select(Application.user_id)
+            .join(Opportunity, Opportunity.id == Application.opportunity_id)
+            .where(Opportunity.org_id == org.id)
+        )
+    )
+    open_profiles = {p.user_id: p for p in profiles.open_to_employers(session)}
+    ids = applied_ids | set(open_profiles)
+    if not ids:
+        return []
+    stored = {
+        p.user_id: p
+        for p in session.scalars(select(LearnerProfile).where(LearnerProfile.user_id.in_(ids)))
+    }
+    books = portfolios.portfolios(session, ids, scenarios)
+    seekers: list[tuple[str, Seeker]] = []
+    for uid in sorted(ids):
+        profile = stored.get(uid)
+        sections = profiles.visible_sections(profile, applied=uid in applied_ids)
+        if not sections:
+            continue
+        evidence = books[uid].evidence(sections & {"credentials", "practicum", "exams"})
+        shown = profile if "details" in sections else None
+        seekers.append((uid, profiles.seeker(shown, evidence)))
+    ranked = rank_seekers(posting_of(opp), seekers, limit)
+    users = {
+        u.id: u for u in session.scalars(select(User).where(User.id.in_([u for u, _ in ranked])))
+    }
+    return [Candidate(users[uid], f, uid in applied_ids) for uid, f in ranked]
+
+
+def candidate_fit(
+    session: Session,
+    org: Organization,
+    opp: Opportunity,
+    user: User,
+    scenarios: Mapping[str, ScenarioSpec],
+) -> Fit:
+    """One applicant's fit, on what they show ``org`` only."""
+    profile = profiles.get(session, user)
+    sections = profiles.visible_sections(
+        profile, applied=profiles.applied_to_org(session, user.id, org)
+    )
+    book = portfolios.portfolio(session, user.id, scenarios)
+    evidence = book.evidence(sections & {"credentials", "practicum", "exams"})
+    shown = profile if "details" in sections else None
+    return fit(profiles.seeker(shown, evidence), posting_of(opp))
