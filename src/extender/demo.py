@@ -338,16 +338,16 @@ def _seed_irt(session: Session, cpehr: Track, calibrated_form: ExamForm) -> None
     """Show both uses of the approved calibration: the calibrated form is IRT-scored from now
     on, and an adaptive form over the calibrated items waits as a draft (publishing it switches
     CPEHR to adaptive delivery)."""
-    from extender.assessment import irt_delivery
+    from extender.assessment import adaptive, irt_scoring
 
-    irt_delivery.use_irt_scoring(session, ACTOR, calibrated_form, cpehr, cut_theta=None)
+    irt_scoring.use_irt_scoring(session, ACTOR, calibrated_form, cpehr, cut_theta=None)
     pool = len(calibrated_form.items["items"])
-    irt_delivery.create_adaptive_form(
+    adaptive.create_adaptive_form(
         session,
         ACTOR,
         cpehr,
         name="CPEHR adaptive",
-        settings=irt_delivery.AdaptiveSettings(
+        settings=adaptive.AdaptiveSettings(
             min_items=min(10, pool), max_items=min(25, pool), se_target=0.35
         ),
     )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from extender.accounts import audit
 from extender.accounts.audit import Actor
 from extender.accounts.models import User
-from extender.assessment import irt_delivery
+from extender.assessment import adaptive, irt_scoring
 from extender.assessment.models import (
     AnswerSave,
     ExamEligibility,
@@ -177,7 +177,7 @@ def _start_adaptive(
         layout={},
         group=rights.group,
     )
-    irt_delivery.begin(session, exam, form)
+    adaptive.begin(session, exam, form)
     session.add(exam)
     session.flush()
     return exam
@@ -187,7 +187,7 @@ def is_adaptive(exam: ExamSession) -> bool:
     return "adaptive" in exam.layout
 
 
-def confirm_adaptive(session: Session, exam: ExamSession, number: int) -> irt_delivery.Step:
+def confirm_adaptive(session: Session, exam: ExamSession, number: int) -> adaptive.Step:
     """The candidate confirms the answer to adaptive question ``number``: choose the next
     question, or finish and score the exam when the stopping rule says so."""
     if exam.status != "in_progress":
@@ -203,7 +203,7 @@ def confirm_adaptive(session: Session, exam: ExamSession, number: int) -> irt_de
             raise InvalidInput("choose an answer to continue", field="answer")
     form = session.get(ExamForm, exam.form_id)
     assert form is not None
-    step = irt_delivery.advance(session, exam, form, number, _correctness(session, exam))
+    step = adaptive.advance(session, exam, form, number, _correctness(session, exam))
     if step.stop is not None and exam.status in LIVE:
         submit(session, exam, reason=f"adaptive: {step.stop}")
     else:
@@ -483,9 +483,9 @@ def _score(session: Session, exam: ExamSession) -> None:
     exam.raw_score, exam.max_score = raw, len(pks)
     method: dict[str, Any] = {"method": "raw"}
     if form.scoring == "irt" and form.cut_theta is not None:
-        params = irt_delivery.form_parameters(session, form, pks)
+        params = irt_scoring.form_parameters(session, form, pks)
         correct = [bool(responses[pk].correct) if pk in responses else False for pk in pks]
-        result = irt_delivery.score(params, correct, form.cut_theta)
+        result = irt_scoring.score(params, correct, form.cut_theta)
         exam.theta, exam.theta_se = round(result.theta, 4), round(result.se, 4)
         exam.scaled_score, exam.passed = result.scaled, result.passed
         method = {

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from extender.accounts.models import Role
-from extender.assessment import forms, irt_delivery
+from extender.assessment import adaptive, forms, irt_scoring
 from extender.assessment.models import ExamSession
 from extender.curriculum import service as curriculum
 from extender.errors import Conflict, InvalidInput
@@ -44,7 +44,7 @@ def set_scoring(
     form = forms.get_form(db, form_id)
     track = curriculum.get_track_by_id(db, form.track_id)
     if scoring == "irt":
-        irt_delivery.use_irt_scoring(
+        irt_scoring.use_irt_scoring(
             db, principal.actor, form, track, cut_theta=_optional_float(cut_theta, "cut_theta")
         )
         message = (
@@ -52,7 +52,7 @@ def set_scoring(
             "Sittings already scored keep their scores."
         )
     elif scoring == "raw":
-        irt_delivery.use_raw_scoring(db, principal.actor, form)
+        irt_scoring.use_raw_scoring(db, principal.actor, form)
         message = f"{form.name} is now scored by number correct."
     else:
         raise InvalidInput("scoring must be raw or irt", field="scoring")
@@ -77,7 +77,7 @@ def create_adaptive(
     cut_theta: Annotated[str, Form()] = "",
 ) -> Response:
     t = curriculum.get_track(db, track)
-    settings = irt_delivery.AdaptiveSettings(
+    settings = adaptive.AdaptiveSettings(
         min_items=min_items,
         max_items=max_items,
         se_target=_optional_float(se_target, "se_target"),
@@ -85,7 +85,7 @@ def create_adaptive(
         randomesque=randomesque,
         r_max=r_max,
     )
-    form = irt_delivery.create_adaptive_form(
+    form = adaptive.create_adaptive_form(
         db,
         principal.actor,
         t,
@@ -153,7 +153,7 @@ def adaptive_summary(request: Request, db: DB, principal: Committee, form_id: st
             else None,
             "mean_se": sum(se_values) / len(se_values) if se_values else None,
             "reasons": sorted(reasons.items(), key=lambda kv: -kv[1]),
-            "labels": irt_delivery.STOP_LABELS,
+            "labels": adaptive.STOP_LABELS,
             "exposure": exposure,
         },
     )

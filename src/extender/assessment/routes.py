@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from extender.accounts import service as accounts
 from extender.accounts.models import Role
-from extender.assessment import delivery, irt_delivery
+from extender.assessment import adaptive, delivery
 from extender.assessment.models import ExamForm, ExamSession, ProctorEvent
 from extender.assessment.schemas import AnswerAck, AnswerIn
 from extender.config import Settings
@@ -242,7 +242,7 @@ def result(request: Request, db: DB, principal: CurrentPrincipal, exam_id: str) 
             "exam": exam,
             "track": track,
             "names": names,
-            "stop_label": irt_delivery.STOP_LABELS.get(
+            "stop_label": adaptive.STOP_LABELS.get(
                 (exam.submit_reason or "").removeprefix("adaptive: ")
             ),
         },

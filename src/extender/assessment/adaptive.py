@@ -1,24 +1,15 @@
-"""IRT in live exams: scoring forms by ability estimate, and delivering adaptive exams.
+"""Adaptive delivery of live exams.
 
-Both use only parameters from an *approved* calibration run, frozen onto the form when the
-committee switches it, so a score can always be recomputed from what the form recorded even
-after later runs supersede that calibration.
-
-Scoring. An IRT-scored form reports the candidate's EAP ability (theta) with its posterior SD.
-The scaled score is ``300 + 50 (theta - cut_theta)`` clipped to 100-500, so 300 passes on
-every form whatever its difficulty, as with number-correct scoring. The cut on theta comes from
-the form's percent cut carried through its test characteristic curve (the theta at which the
-expected number correct equals the cut), unless the committee sets it directly.
-
-Adaptive delivery. An adaptive "form" is a pool (active items with approved parameters), a
-content blueprint, a stopping rule (minimum and maximum length, a standard-error target and an
-SPRT classification around the cut), randomesque selection and Sympson-Hetter exposure
-parameters found by simulation when the form is created. The session's layout grows one item at
-a time: when the candidate confirms an answer, the next item is chosen from the responses stored
-so far and appended in the same transaction. The choice is a pure function of the session id
-and the stored responses (the random stream is seeded with both), so a retried or doubled
-request, a reload or a server restart reproduces the same next item: nothing is lost and no
-item changes under the candidate. Earlier answers are final, as in every CAT.
+An adaptive "form" is a pool (active items with approved parameters), a content blueprint, a
+stopping rule (minimum and maximum length, a standard-error target and an SPRT classification
+around the cut), randomesque selection and Sympson-Hetter exposure parameters found by
+simulation when the form is created. The session's layout grows one item at a time: when the
+candidate confirms an answer, the next item is chosen from the responses stored so far and
+appended in the same transaction. The choice is a pure function of the session id and the
+stored responses (the random stream is seeded with both), so a retried or doubled request, a
+reload or a server restart reproduces the same next item: nothing is lost and no item changes
+under the candidate. Earlier answers are final, as in every CAT. Scoring is IRT (see
+``irt_scoring``).
 """
 
 from __future__ import annotations
@@ -26,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,26 +28,10 @@ from extender.accounts import audit
 from extender.accounts.audit import Actor
 from extender.assessment import irt
 from extender.assessment.bank import current_version
-from extender.assessment.models import (
-    Blueprint,
-    CalibrationRun,
-    ExamForm,
-    ExamSession,
-    Item,
-    ItemVersion,
-)
+from extender.assessment.irt_scoring import approved_run, check_cut, pool_parameters
+from extender.assessment.models import Blueprint, ExamForm, ExamSession, Item, ItemVersion
 from extender.curriculum.models import Track
 from extender.errors import Conflict, InvalidInput
-
-SCALE_SLOPE = 50.0
-
-
-@dataclass(frozen=True)
-class IrtScore:
-    theta: float
-    se: float
-    scaled: int
-    passed: bool
 
 
 @dataclass(frozen=True)
@@ -87,123 +61,6 @@ class AdaptiveSettings:
             raise InvalidInput("randomesque must be between 1 and 10", field="randomesque")
         if not 0.1 <= self.r_max <= 1.0:
             raise InvalidInput("the exposure target must lie between 0.1 and 1", field="r_max")
-
-
-# --- scoring ----------------------------------------------------------------------------------
-
-
-def score(params: irt.ItemParameters, correct: Sequence[bool], cut_theta: float) -> IrtScore:
-    """EAP ability from right/wrong answers (unanswered counts as wrong), scaled around the cut."""
-    estimate = irt.estimate_eap(np.asarray([[1.0 if c else 0.0 for c in correct]]), params)
-    theta, se = float(estimate.theta[0]), float(estimate.se[0])
-    passed = theta >= cut_theta
-    scaled = round(min(500.0, max(100.0, 300.0 + SCALE_SLOPE * (theta - cut_theta))))
-    # Rounding must never turn a fail into a printed 300 or a pass into 299.
-    scaled = max(scaled, 300) if passed else min(scaled, 299)
-    return IrtScore(theta, se, scaled, passed)
-
-
-def approved_run(session: Session, track: Track) -> CalibrationRun:
-    run = session.scalar(
-        select(CalibrationRun).where(
-            CalibrationRun.track_id == track.id, CalibrationRun.status == "approved"
-        )
-    )
-    if run is None:
-        raise Conflict(
-            f"{track.code} has no approved calibration run; calibrate the bank and approve a "
-            "run before using IRT scoring"
-        )
-    return run
-
-
-def run_parameters(run: CalibrationRun, item_ids: Sequence[str]) -> irt.ItemParameters:
-    table = run.parameters.get("items", {})
-    missing = [i for i in item_ids if table.get(i, {}).get("a") is None]
-    if missing:
-        shown = ", ".join(missing[:5]) + (
-            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        )
-        raise Conflict(f"calibration run {run.id} has no parameters for {shown}")
-    return irt.ItemParameters(
-        [float(table[i]["a"]) for i in item_ids],
-        [float(table[i]["b"]) for i in item_ids],
-        [float(table[i].get("c") or 0.0) for i in item_ids],
-    )
-
-
-def _form_item_ids(session: Session, pks: Sequence[int]) -> list[str]:
-    ids = dict(
-        session.execute(
-            select(ItemVersion.pk, ItemVersion.item_id).where(ItemVersion.pk.in_(pks))
-        ).all()
-    )
-    return [ids[pk] for pk in pks]
-
-
-def use_irt_scoring(
-    session: Session, actor: Actor, form: ExamForm, track: Track, *, cut_theta: float | None
-) -> ExamForm:
-    """Score the fixed form by IRT from now on; sittings already scored keep their scores."""
-    if form.kind != "fixed":
-        raise Conflict("adaptive forms are always IRT-scored")
-    run = approved_run(session, track)
-    pks = list(form.items["items"])
-    params = run_parameters(run, _form_item_ids(session, pks))
-    if cut_theta is None:
-        cut_theta = irt.convert_cut_score(form.cut_percent / 100 * len(pks), "raw", params).theta
-    if not -4.0 <= cut_theta <= 4.0:
-        raise InvalidInput(
-            "the cut on the theta scale must lie between -4 and 4", field="cut_theta"
-        )
-    before = {"scoring": form.scoring, "run": form.calibration_run_id, "cut_theta": form.cut_theta}
-    form.scoring, form.calibration_run_id, form.cut_theta = "irt", run.id, round(cut_theta, 4)
-    audit.record(
-        session,
-        actor,
-        "exam_form.scoring",
-        "exam_form",
-        form.id,
-        before=before,
-        after={"scoring": "irt", "run": run.id, "cut_theta": form.cut_theta},
-    )
-    return form
-
-
-def use_raw_scoring(session: Session, actor: Actor, form: ExamForm) -> ExamForm:
-    if form.kind != "fixed":
-        raise Conflict("adaptive forms are always IRT-scored")
-    before = {"scoring": form.scoring, "run": form.calibration_run_id, "cut_theta": form.cut_theta}
-    form.scoring, form.calibration_run_id, form.cut_theta = "raw", None, None
-    audit.record(
-        session,
-        actor,
-        "exam_form.scoring",
-        "exam_form",
-        form.id,
-        before=before,
-        after={"scoring": "raw"},
-    )
-    return form
-
-
-def form_parameters(session: Session, form: ExamForm, pks: Sequence[int]) -> irt.ItemParameters:
-    """Parameters of the given item versions as frozen on the form."""
-    if form.kind == "adaptive":
-        assert form.adaptive is not None
-        table = {p["pk"]: p for p in form.adaptive["pool"]}
-        return irt.ItemParameters(
-            [table[pk]["a"] for pk in pks],
-            [table[pk]["b"] for pk in pks],
-            [table[pk]["c"] for pk in pks],
-        )
-    run = session.get(CalibrationRun, form.calibration_run_id)
-    if run is None:
-        raise Conflict(f"form {form.name} is IRT-scored but its calibration run is missing")
-    return run_parameters(run, _form_item_ids(session, pks))
-
-
-# --- adaptive forms ---------------------------------------------------------------------------
 
 
 def create_adaptive_form(
@@ -252,18 +109,13 @@ def create_adaptive_form(
     counts = blueprint.counts["counts"]
     total = sum(counts.values()) or 1
     shares = {d: n / total for d, n in counts.items() if n}
-    params = irt.ItemParameters(
-        [p["a"] for p in pool], [p["b"] for p in pool], [p["c"] for p in pool]
-    )
+    params = pool_parameters(pool)
     if cut_theta is None:
         # The blueprint's percent cut, read as "expected share correct over the pool".
         cut_theta = float(
             irt.theta_for_raw_score(blueprint.cut_percent / 100 * len(pool), params)[0]
         )
-    if not -4.0 <= cut_theta <= 4.0:
-        raise InvalidInput(
-            "the cut on the theta scale must lie between -4 and 4", field="cut_theta"
-        )
+    check_cut(cut_theta)
     config: dict[str, Any] = {
         "pool": pool,
         "shares": shares,
@@ -334,7 +186,7 @@ def _build_selector(config: dict[str, Any]) -> irt.AdaptiveSelector:
     index = {p["item"]: i for i, p in enumerate(pool)}
     pairs = [(index[a], index[b]) for a, b in config["enemies"] if a in index and b in index]
     return irt.AdaptiveSelector(
-        irt.ItemParameters([p["a"] for p in pool], [p["b"] for p in pool], [p["c"] for p in pool]),
+        pool_parameters(pool),
         domains=[p["domain"] for p in pool],
         blueprint=config["shares"],
         enemies=pairs,

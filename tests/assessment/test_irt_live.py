@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from extender.accounts.audit import Actor
 from extender.accounts.models import AuditEvent
-from extender.assessment import bank, delivery, forms, irt, irt_delivery
+from extender.assessment import adaptive, bank, delivery, forms, irt, irt_scoring
 from extender.assessment.models import CalibrationRun, ExamSession, Item, ItemVersion
 from extender.curriculum import service as curriculum
 from extender.errors import Conflict, InvalidInput
@@ -82,7 +82,7 @@ def test_a_fixed_form_scored_by_irt_reports_eap_theta_around_the_cut(
     track = curriculum.get_track(db, "CPEHR")
     [form] = forms.assemble(db, ACTOR, track, name="IRT form", seed=2)
     forms.publish(db, ACTOR, form)
-    irt_delivery.use_irt_scoring(db, ACTOR, form, track, cut_theta=None)
+    irt_scoring.use_irt_scoring(db, ACTOR, form, track, cut_theta=None)
     pks = list(form.items["items"])
     item_ids = [db.get(ItemVersion, pk).item_id for pk in pks]  # type: ignore[union-attr]
     params = irt.ItemParameters(
@@ -115,7 +115,7 @@ def test_irt_scoring_needs_an_approved_run_with_every_item(db: Session, world: W
     forms.update_blueprint(db, ACTOR, track, total_items=12, time_limit_minutes=30, cut_percent=65)
     [form] = forms.assemble(db, ACTOR, track, name="No calibration", seed=2)
     with pytest.raises(Conflict, match="no approved calibration run"):
-        irt_delivery.use_irt_scoring(db, ACTOR, form, track, cut_theta=None)
+        irt_scoring.use_irt_scoring(db, ACTOR, form, track, cut_theta=None)
     first = db.get(ItemVersion, form.items["items"][0])
     assert first is not None
     db.add(
@@ -127,16 +127,16 @@ def test_irt_scoring_needs_an_approved_run_with_every_item(db: Session, world: W
     )  # fmt: skip
     db.flush()
     with pytest.raises(Conflict, match="has no parameters for"):
-        irt_delivery.use_irt_scoring(db, ACTOR, form, track, cut_theta=None)
+        irt_scoring.use_irt_scoring(db, ACTOR, form, track, cut_theta=None)
     assert form.scoring == "raw"
 
 
 def _adaptive(db: Session, **overrides: object) -> tuple[object, object]:
     track = curriculum.get_track(db, "CPEHR")
-    settings_ = irt_delivery.AdaptiveSettings(
+    settings_ = adaptive.AdaptiveSettings(
         **{"min_items": 5, "max_items": 12, "se_target": 0.45, **overrides}  # type: ignore[arg-type]
     )
-    form = irt_delivery.create_adaptive_form(db, ACTOR, track, name="CAT", settings=settings_)
+    form = adaptive.create_adaptive_form(db, ACTOR, track, name="CAT", settings=settings_)
     forms.publish(db, ACTOR, form)
     return track, form
 
@@ -196,16 +196,16 @@ def test_adaptive_form_refuses_impossible_settings(
 ) -> None:
     track = curriculum.get_track(db, "CPEHR")
     with pytest.raises(InvalidInput, match=r"exceeds the .* calibrated active items"):
-        irt_delivery.create_adaptive_form(
-            db, ACTOR, track, name="Too long", settings=irt_delivery.AdaptiveSettings(max_items=999)
+        adaptive.create_adaptive_form(
+            db, ACTOR, track, name="Too long", settings=adaptive.AdaptiveSettings(max_items=999)
         )
     with pytest.raises(InvalidInput, match="minimum length"):
-        irt_delivery.create_adaptive_form(
+        adaptive.create_adaptive_form(
             db,
             ACTOR,
             track,
             name="Backwards",
-            settings=irt_delivery.AdaptiveSettings(min_items=9, max_items=5),
+            settings=adaptive.AdaptiveSettings(min_items=9, max_items=5),
         )
 
 
@@ -287,13 +287,13 @@ def test_irt_scores_never_drop_for_a_further_right_answer(
 ) -> None:
     rng = np.random.default_rng(len(pattern))
     params = irt.ItemParameters(rng.uniform(0.5, 2.0, len(pattern)), rng.normal(0, 1, len(pattern)))
-    before = irt_delivery.score(params, pattern, cut)
+    before = irt_scoring.score(params, pattern, cut)
     wrong = [i for i, right in enumerate(pattern) if not right]
     assert 100 <= before.scaled <= 500 and before.passed == (before.scaled >= 300)
     assert before.passed == (before.theta >= cut)
     if wrong:
         flip = data.draw(st.sampled_from(wrong))
-        after = irt_delivery.score(params, [r or i == flip for i, r in enumerate(pattern)], cut)
+        after = irt_scoring.score(params, [r or i == flip for i, r in enumerate(pattern)], cut)
         assert after.theta > before.theta and after.scaled >= before.scaled
 
 
