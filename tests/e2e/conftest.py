@@ -84,18 +84,25 @@ def start_server(home: Path, database: str, port: int) -> subprocess.Popen[bytes
 
 
 @pytest.fixture(scope="session")
-def seeded(e2e_home: Path, e2e_database: str) -> None:
+def e2e_port() -> int:
+    """The shared server's port, chosen before seeding: the demo signs credentials for the
+    address it will be served at (its did:web issuer)."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def seeded(e2e_home: Path, e2e_database: str, e2e_port: int) -> None:
     subprocess.run(
         [*CLI, "demo", "--no-serve"],
-        env=server_env(e2e_home, e2e_database, 0),
+        env=server_env(e2e_home, e2e_database, e2e_port),
         check=True,
         capture_output=True,
     )
 
 
 @pytest.fixture(scope="session")
-def live_server(e2e_home: Path, e2e_database: str, seeded: None) -> Iterator[str]:
-    port = free_port()
+def live_server(e2e_home: Path, e2e_database: str, e2e_port: int, seeded: None) -> Iterator[str]:
+    port = e2e_port
     server = start_server(e2e_home, e2e_database, port)
     yield f"http://127.0.0.1:{port}"
     server.terminate()
