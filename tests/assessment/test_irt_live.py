@@ -237,6 +237,8 @@ def test_a_learner_takes_an_adaptive_exam_in_the_browser_path(
             assert f"Question {n + 1}" in client.get(url).text
     assert "Scored by item response theory from 6 questions" in page.text
     assert "maximum number of questions" in page.text
+    # Six questions over six domains: no domain gets a strong/weak verdict from one answer.
+    assert "too few to judge" in page.text and ">strong<" not in page.text
 
 
 def test_committee_pages_switch_scoring_and_summarise_adaptive_forms(
