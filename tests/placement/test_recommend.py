@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from extender.placement.recommend import Evidence, Posting, Seeker, fit, rank_postings, rank_seekers
+from extender.placement.recommend import (
+    WEIGHTS,
+    Evidence,
+    Posting,
+    Seeker,
+    fit,
+    rank_postings,
+    rank_seekers,
+)
 
 CODES = [f"CPEHR-{d}.{o}" for d in (1, 2, 3) for o in (1, 2, 3)]
 DOMAINS = ["CPEHR-1", "CPEHR-2", "CPEHR-3"]
@@ -131,3 +139,26 @@ def test_it_ranks_candidates_with_requirements_met_first_then_by_id() -> None:
     met = Seeker(evidence=Evidence(domains=frozenset({"CPEHR-1"})))
     ranked = rank_seekers(posting, [("u3", Seeker()), ("u2", met), ("u1", met)])
     assert [u for u, _ in ranked] == ["u1", "u2", "u3"]
+
+
+@given(st.one_of(seekers, st.just(Seeker())), postings)
+def test_its_breakdown_adds_up_to_the_score(seeker: Seeker, posting: Posting) -> None:
+    result = fit(seeker, posting)
+    assert [p.name for p in result.parts] == list(WEIGHTS)
+    assert all(0 <= p.points <= p.weight == WEIGHTS[p.name] for p in result.parts)
+    # Each part is shown to one decimal: the shown points add up to the score to rounding.
+    assert abs(sum(p.points for p in result.parts) - result.score) <= 0.05 * len(WEIGHTS)
+
+
+def test_it_says_which_points_a_cold_start_learner_gets_half_of() -> None:
+    posting = Posting(
+        id="x", published_at=T0, kind="job", lat=43.0, lon=-89.4, days=frozenset({"mon"})
+    )
+    parts = {p.name: p for p in fit(Seeker(), posting).parts}
+    assert (parts["required"].points, parts["required"].how) == (35, "none asked for: full points")
+    assert (parts["location"].points, parts["availability"].points, parts["kind"].points) == (
+        7.5,
+        5,
+        2.5,
+    )
+    assert all("counts half" in parts[n].how for n in ("location", "availability", "kind"))

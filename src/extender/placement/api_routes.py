@@ -68,12 +68,20 @@ class ReasonOut(BaseModel):
     text: str
 
 
+class PartOut(BaseModel):
+    part: str
+    points: float
+    out_of: float
+    how: str
+
+
 class RecommendationOut(BaseModel):
     opportunity: OpportunityOut
     score: float
     requirements_met: bool
     within_reach: bool
     reasons: list[ReasonOut]
+    breakdown: list[PartOut]
 
 
 class ApplyIn(BaseModel):
@@ -102,6 +110,9 @@ def _rec(fit: Fit, opp: Opportunity, org_slug: str) -> RecommendationOut:
         requirements_met=fit.eligible,
         within_reach=fit.reachable,
         reasons=[ReasonOut(status=r.status, text=r.text) for r in fit.reasons],
+        breakdown=[
+            PartOut(part=p.name, points=p.points, out_of=p.weight, how=p.how) for p in fit.parts
+        ],
     )
 
 

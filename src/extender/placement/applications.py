@@ -14,6 +14,7 @@ Stages and who may move them:
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from extender.accounts.audit import Actor, record
@@ -60,18 +61,22 @@ def apply(
     the existing application unchanged."""
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"the note is longer than {MAX_NOTE} characters", field="note")
-    existing = session.scalar(
-        select(Application).where(
-            Application.opportunity_id == opp.id, Application.user_id == user.id
-        )
-    )
+    existing = _existing(session, opp, user)
     if existing is not None:
         return existing, False
     if opp.status != "published":
         raise Conflict(f"this opportunity is {opp.status}; it does not take applications")
     app = Application(opportunity_id=opp.id, user_id=user.id, note=note.strip(), stage="applied")
-    session.add(app)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(app)
+            session.flush()
+    except IntegrityError:
+        # A second request of the same learner got there first (double click, two tabs).
+        existing = _existing(session, opp, user)
+        if existing is None:
+            raise
+        return existing, False
     session.add(
         StageChange(application_id=app.id, from_stage=None, to_stage="applied", by_user_id=user.id)
     )
@@ -89,6 +94,14 @@ def apply(
         session, org, f"{user.display_name} applied to {opp.title}", _recruiter_link(org, app)
     )
     return app, True
+
+
+def _existing(session: Session, opp: Opportunity, user: User) -> Application | None:
+    return session.scalar(
+        select(Application).where(
+            Application.opportunity_id == opp.id, Application.user_id == user.id
+        )
+    )
 
 
 def _move(session: Session, actor: Actor, app: Application, to: str, by: User) -> None:
@@ -204,6 +217,14 @@ def send_message(
     )
     session.add(message)
     session.flush()
+    record(
+        session,
+        actor,
+        "placement.application.message",
+        "application",
+        app.id,
+        after={"side": side, "message": message.id, "characters": len(text)},
+    )
     title = app.opportunity.title
     if side == "learner":
         notify_recruiters(

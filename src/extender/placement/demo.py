@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from extender.accounts.audit import Actor
 from extender.accounts.models import Organization, User
-from extender.placement import opportunities, profiles
+from extender.placement import applications, opportunities, profiles
 from extender.placement.models import LearnerProfile, Opportunity
 from extender.placement.schemas import OpportunityInput, ProfileInput
 
@@ -75,12 +75,22 @@ POSTINGS: list[tuple[str, dict[str, Any]]] = [
     ),
 ]
 PROFILE_ZIPS = ["45402", "45405", "45409", "45420", "45431", "45459"]
+# (learner index, opportunity title, note): applications waiting for the demo recruiter.
+APPLICATIONS = [
+    (
+        1,
+        "Shadow an EHR optimization visit",
+        "I finished the CPEHR track and want to see a real EHR workflow review.",
+    ),
+    (2, "Shadow an EHR optimization visit", "Tuesdays and Thursdays work for me."),
+]
 
 
 @dataclass
 class PlacementSeed:
     opportunities: int = 0
     profiles: int = 0
+    applications: int = 0
 
 
 def seed(session: Session, learners: list[User]) -> PlacementSeed:
@@ -112,5 +122,11 @@ def seed(session: Session, learners: list[User]) -> PlacementSeed:
         )
         profiles.save(session, DEMO, user, data)
         report.profiles += 1
+    for index, title, note in APPLICATIONS:
+        posting = session.scalar(select(Opportunity).where(Opportunity.title == title))
+        if posting is None or index >= len(learners) or posting.status != "published":
+            continue
+        _, created = applications.apply(session, DEMO, learners[index], posting, note)
+        report.applications += int(created)
     session.flush()
     return report

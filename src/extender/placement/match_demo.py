@@ -16,8 +16,10 @@ from extender.accounts.models import Organization
 from extender.db import utcnow
 from extender.placement import match_ranks as ranks
 from extender.placement import match_service as match
+from extender.placement import opportunities
 from extender.placement.match_models import MatchRound
 from extender.placement.models import Opportunity
+from extender.placement.schemas import OpportunityInput
 
 ACTOR = Actor.system("demo-seed")
 PROGRAM = "riverbend-academy"
@@ -29,6 +31,13 @@ OPPORTUNITIES = [
     ("lakeside-peds", "Immunization registry shadowing", "shadowing", 1),
     ("harbor-im", "Internal medicine practicum placement", "internship", 2),
 ]
+# Each demo site's ZIP code, so its opportunities have coordinates for distance search.
+SITE_ZIPS = {
+    "ohio-valley-rec": "45202",
+    "maple-street-fm": "45502",
+    "lakeside-peds": "44870",
+    "harbor-im": "43604",
+}
 
 
 def seed(session: Session, *, seed: int = 7) -> MatchRound | None:
@@ -94,19 +103,17 @@ def _opportunity(
         select(Opportunity).where(Opportunity.org_id == org.id, Opportunity.title == title)
     )
     if opp is None:
-        now = utcnow()
-        opp = Opportunity(
-            org_id=org.id,
+        data = OpportunityInput(
             kind=kind,
             title=title,
             description=f"{title} at {org.name}, offered through the cohort match.",
-            status="published",
             slots=slots,
+            zip=SITE_ZIPS.get(org_slug),
+            remote=org_slug not in SITE_ZIPS,
             address=f"{org.city}, {org.state}" if org.city else "",
-            published_at=now,
         )
-        session.add(opp)
-        session.flush()
+        opp = opportunities.create(session, ACTOR, org, data, {})
+        opportunities.publish(session, ACTOR, opp)
     if opp.status != "published" or opp.kind not in match.MATCHABLE_KINDS:
         return None
     return opp

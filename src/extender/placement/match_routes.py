@@ -8,7 +8,6 @@ Rank forms work without JavaScript: each entry has a number box, and the numbers
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
@@ -17,14 +16,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from extender.accounts import service as accounts
-from extender.accounts.models import Role, User
-from extender.assessment import delivery
+from extender.accounts.models import Role
 from extender.curriculum import service as curriculum
 from extender.errors import InvalidInput, NotFound
+from extender.placement import match_evidence
 from extender.placement import match_ranks as ranks
 from extender.placement import match_service as match
 from extender.placement.match_models import MatchRound
-from extender.practicum import service as practicum
 from extender.web.deps import DB, CurrentPrincipal, Principal, require
 from extender.web.templating import flash, render
 
@@ -325,29 +323,6 @@ def learner_ranks_api(
     return {"round": rnd.id, "ranks": body.ranks}
 
 
-@dataclass
-class Evidence:
-    scenarios: list[tuple[str, float | None]]
-    exams: list[tuple[str, int | None, bool | None]]
-
-
-def _evidence(db: DB, users: list[User]) -> dict[str, Evidence]:
-    """Verified evidence only: graded practicum passes and scored exam sittings."""
-    tracks: dict[int, str] = {}
-    out: dict[str, Evidence] = {}
-    for user in users:
-        passed = [a for a in practicum.attempts_of(db, user) if a.passed]
-        sittings = [s for s in delivery.sessions_of(db, user) if s.status == "submitted"]
-        for s in sittings:
-            if s.track_id not in tracks:
-                tracks[s.track_id] = curriculum.get_track_by_id(db, s.track_id).code
-        out[user.id] = Evidence(
-            scenarios=[(a.scenario_slug, a.score) for a in passed],
-            exams=[(tracks[s.track_id], s.scaled_score, s.passed) for s in sittings],
-        )
-    return out
-
-
 @router.get("/match/{round_id}/sites/{opportunity_id}", response_class=HTMLResponse)
 def site_page(
     request: Request, db: DB, principal: Recruiter, round_id: str, opportunity_id: str
@@ -366,7 +341,9 @@ def site_page(
             "opp": opp,
             "learners": learners,
             "position": {lid: n for n, lid in enumerate(mine, start=1)},
-            "evidence": _evidence(db, learners),
+            "evidence": match_evidence.for_site(
+                db, rnd, opp, learners, request.app.state.scenarios
+            ),
             "roster": [p for p in result["pairs"] if p["opportunity"] == opp.id]
             if result
             else None,

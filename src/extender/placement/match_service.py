@@ -33,6 +33,7 @@ from extender.placement.match_ranks import (
 )
 from extender.placement.matching import MatchInstance, find_blocking_pairs, run_match
 from extender.placement.models import Opportunity
+from extender.placement.notify import announce_match
 
 MATCHABLE_KINDS = ("shadowing", "internship")
 OPEN_STATUSES = ("draft", "collecting", "run")
@@ -307,52 +308,22 @@ def result_summary(rnd: MatchRound) -> dict[str, int | bool]:
 
 
 def publish(session: Session, actor: Actor, rnd: MatchRound) -> int:
-    """Freeze the reviewed result and mail every learner and each site's recruiters; returns
-    the number of messages queued."""
+    """Freeze the reviewed result and tell every learner and each site's recruiters (in the
+    app and by mail); returns the number of mails queued."""
     if rnd.status != "run" or rnd.result is None:
         raise Conflict(_status_problem(rnd, "publish"))
     if not rnd.result.get("verified"):
         raise Conflict("this result has blocking pairs and cannot be published")
     rnd.status, rnd.published_at, rnd.published_by = "published", utcnow(), actor.email or "system"
-    sent = _notify(session, rnd)
+    offered = [opp for _, opp in round_opportunities(session, rnd)]
+    sent = announce_match(session, rnd, round_learners(session, rnd), offered)
     audit_round(
         session, actor, rnd, "match.publish", after={**result_summary(rnd), "messages": sent}
     )
     return sent
 
 
-def _notify(session: Session, rnd: MatchRound) -> int:
-    result = rnd.result or {}
-    placed = {p["learner"]: p["opportunity"] for p in result.get("pairs", [])}
-    offered = {opp.id: opp for _, opp in round_opportunities(session, rnd)}
-    sent = 0
-    for user in round_learners(session, rnd):
-        opp = offered.get(placed.get(user.id, ""))
-        body = (
-            f"You matched with {opp.title}." if opp else "You were not matched in this round."
-        ) + f"\n\nSee {_learner_link(rnd)} for details."
-        accounts.queue_mail(session, to=user.email, subject=f"Match result: {rnd.title}", body=body)
-        sent += 1
-    names = {u.id: u.display_name for u in round_learners(session, rnd)}
-    for opp in offered.values():
-        roster = [names[lid] for lid, oid in placed.items() if oid == opp.id]
-        org = accounts.get_organization_by_id(session, opp.org_id)
-        body = f"{opp.title}: " + (
-            f"matched with {', '.join(roster)}." if roster else "no learner was matched."
-        )
-        for member in accounts.members_of(session, org, Role.EMPLOYER_RECRUITER):
-            accounts.queue_mail(
-                session, to=member.user.email, subject=f"Match result: {rnd.title}", body=body
-            )
-            sent += 1
-    return sent
-
-
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _learner_link(rnd: MatchRound) -> str:
-    return f"/match/{rnd.id}"
 
 
 def _summary(rnd: MatchRound, cohort_slug: str | None) -> dict[str, str | None]:

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from extender.accounts import service as accounts
 from extender.accounts.models import Organization, Role, User
 from extender.db import utcnow
-from extender.placement.models import Notification
+from extender.placement.match_models import MatchRound
+from extender.placement.models import Notification, Opportunity
 
 
 def notify(
@@ -36,6 +37,38 @@ def notify_recruiters(
     for membership in accounts.members_of(session, org, Role.EMPLOYER_RECRUITER):
         if membership.user_id != exclude and membership.user.is_active:
             notify(session, membership.user, text, link)
+
+
+def announce_match(
+    session: Session, rnd: MatchRound, learners: list[User], offered: list[Opportunity]
+) -> int:
+    """A published match result, to every learner of the round and each site's recruiters;
+    returns the number of mails queued."""
+    placed = {p["learner"]: p["opportunity"] for p in (rnd.result or {}).get("pairs", [])}
+    by_id = {opp.id: opp for opp in offered}
+    link = f"/match/{rnd.id}"
+    subject = f"Match result: {rnd.title}"
+    sent = 0
+    for user in learners:
+        opp = by_id.get(placed.get(user.id, ""))
+        line = f"You matched with {opp.title}." if opp else "You were not matched in this round."
+        body = f"{line}\n\nSee {link} for details."
+        notify(session, user, f"{rnd.title}: {line}", link, subject=subject, body=body)
+        sent += 1
+    names = {u.id: u.display_name for u in learners}
+    for opp in offered:
+        roster = [names[lid] for lid, oid in placed.items() if oid == opp.id]
+        org = session.get(Organization, opp.org_id)
+        if org is None:
+            continue
+        text = f"{opp.title}: " + (
+            f"matched with {', '.join(roster)}." if roster else "no learner was matched."
+        )
+        for member in accounts.members_of(session, org, Role.EMPLOYER_RECRUITER):
+            site = f"{link}/sites/{opp.id}"
+            notify(session, member.user, f"{rnd.title}: {text}", site, subject=subject, body=text)
+            sent += 1
+    return sent
 
 
 def unread_count(session: Session, user: User) -> int:

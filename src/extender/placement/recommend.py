@@ -95,6 +95,16 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One line of the score: its points out of its weight, and how they were earned."""
+
+    name: str
+    points: float
+    weight: float
+    how: str
+
+
+@dataclass(frozen=True)
 class Fit:
     posting: Posting
     score: float
@@ -102,6 +112,7 @@ class Fit:
     reachable: bool
     distance_miles: float | None
     reasons: tuple[Reason, ...]
+    parts: tuple[Part, ...] = ()
 
     @property
     def missing(self) -> tuple[Reason, ...]:
@@ -166,16 +177,20 @@ class _Parts:
     def eligible(self) -> bool:
         return all(self.required) and all(self.credentials)
 
+    def values(self, posting: Posting) -> dict[str, float]:
+        """Each part's value from 0 to 1, keyed like ``WEIGHTS``."""
+        return {
+            "required": _share(posting.required, self.required),
+            "preferred": _share(posting.preferred, self.preferred),
+            "credentials": _share(posting.credentials, self.credentials),
+            "location": self.location,
+            "availability": self.availability,
+            "kind": self.kind,
+        }
+
     def score(self, posting: Posting) -> float:
-        total = (
-            WEIGHTS["required"] * _share(posting.required, self.required)
-            + WEIGHTS["preferred"] * _share(posting.preferred, self.preferred)
-            + WEIGHTS["credentials"] * _share(posting.credentials, self.credentials)
-            + WEIGHTS["location"] * self.location
-            + WEIGHTS["availability"] * self.availability
-            + WEIGHTS["kind"] * self.kind
-        )
-        return round(total, 6)
+        values = self.values(posting)
+        return round(sum(WEIGHTS[name] * values[name] for name in WEIGHTS), 6)
 
 
 def _parts(seeker: Seeker, posting: Posting) -> _Parts:
@@ -236,11 +251,59 @@ def _reasons(seeker: Seeker, posting: Posting, p: _Parts) -> tuple[Reason, ...]:
     return tuple(out)
 
 
+def _counted(codes: Sequence[str], have: Sequence[bool]) -> str:
+    return f"{sum(have)} of {len(codes)} verified" if codes else "none asked for: full points"
+
+
+def _told(told: bool, text: str) -> str:
+    return text if told else "not in your profile: counts half"
+
+
+def _breakdown(seeker: Seeker, posting: Posting, p: _Parts) -> tuple[Part, ...]:
+    """The score line by line; the points add up to the score (to rounding)."""
+    values = p.values(posting)
+    if posting.remote:
+        where = "remote" if seeker.remote_ok else "remote, but you asked for on-site: counts half"
+    elif p.miles is None:
+        where = "no ZIP code in your profile: counts half"
+    else:
+        where = f"{p.miles:.0f} of up to {seeker.travel_miles} miles"
+    if not _dates_overlap(seeker, posting):
+        when = "the dates do not overlap"
+    elif not seeker.days:
+        when = "no days in your profile: counts half"
+    elif not posting.days:
+        when = "no fixed days"
+    else:
+        when = f"free on {len(posting.days & seeker.days)} of its {len(posting.days)} days"
+    how = {
+        "required": _counted(posting.required, p.required),
+        "preferred": _counted(posting.preferred, p.preferred),
+        "credentials": _counted(posting.credentials, p.credentials),
+        "location": where,
+        "availability": when,
+        "kind": _told(
+            bool(seeker.kinds),
+            "a kind you want" if values["kind"] else "not a kind you asked for",
+        ),
+    }
+    return tuple(
+        Part(name, round(WEIGHTS[name] * values[name], 1), WEIGHTS[name], how[name])
+        for name in WEIGHTS
+    )
+
+
 def fit(seeker: Seeker, posting: Posting) -> Fit:
     """The score of one posting for one learner, with every reason behind it."""
     p = _parts(seeker, posting)
     return Fit(
-        posting, p.score(posting), p.eligible, p.reachable, p.miles, _reasons(seeker, posting, p)
+        posting,
+        p.score(posting),
+        p.eligible,
+        p.reachable,
+        p.miles,
+        _reasons(seeker, posting, p),
+        _breakdown(seeker, posting, p),
     )
 
 

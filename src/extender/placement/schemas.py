@@ -39,8 +39,8 @@ class OpportunityInput(BaseModel):
     starts_on: date | None = None
     ends_on: date | None = None
     paid: bool = False
-    pay_min: float | None = Field(default=None, ge=0)
-    pay_max: float | None = Field(default=None, ge=0)
+    pay_min: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    pay_max: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     pay_unit: Literal["hour", "year", "total"] = "hour"
     ehr_products: list[str] = Field(default_factory=list, max_length=30)
     required_competencies: list[str] = Field(default_factory=list, max_length=60)

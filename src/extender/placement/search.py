@@ -72,6 +72,9 @@ def matches_competency(opp: Opportunity, code: str) -> bool:
 
 def search(session: Session, query: SearchQuery) -> ResultPage:
     origin = geo.lookup(query.zip) if query.zip else None
+    if query.competency:
+        known = catalog.competency_codes(session)
+        catalog.check_codes(query.competency, known, what="competency", field="competency")
     stmt = (
         select(Opportunity, Organization)
         .join(Organization, Organization.id == Opportunity.org_id)
