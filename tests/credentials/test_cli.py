@@ -121,3 +121,58 @@ def test_revoke_and_rotate(cred_id: str, tmp_path: Path) -> None:
     assert code == 1 and "FAIL status: revoked" in output
     code, output = run("rotate-key", "--alg", "RS256")
     assert code == 0 and "new RS256 key" in output
+
+
+def test_a_did_document_only_vouches_for_its_own_did(tmp_path: Path) -> None:
+    """Offline, a DID document's keys are bound to its DID: a credential claiming another
+    issuer but signed with one of these keys must not pass the key checks."""
+    from extender.credentials import verification
+    from extender.credentials.vc import IssuerProfile, add_proof
+    from extender.credentials.vc.did import did_document
+    from tests.credentials.test_vc_golden import ISSUED, NOW, make_world
+
+    vc = make_world()
+    keys = verification.keys_from_jwks(did_document(vc.did, [vc.ed, vc.rsa]))
+    lists = [doc for doc in vc.lists.values() if isinstance(doc, dict)]
+    genuine = add_proof(vc.credential(), vc.ed, vc.method(vc.ed), ISSUED)
+    assert verification.verify_offline(genuine, keys, lists, NOW).valid
+    impostor = "did:web:impostor.example"
+    claimed = vc.credential(
+        issuer=IssuerProfile(id=impostor, name="Impostor", url="https://impostor.example")
+    )
+    forged = add_proof(claimed, vc.ed, f"{impostor}#{vc.ed.kid}", ISSUED)
+    report = verification.verify_offline(forged, keys, lists, NOW)
+    assert not report.valid
+    assert "unknown key" in report.check("signature").reason
+    assert not report.check("issuer-key").passed
+
+
+@pytest.mark.parametrize(
+    "key_file",
+    [
+        {"id": "did:web:x", "verificationMethod": [{"id": "did:web:x#k"}], "assertionMethod": 5},
+        {
+            "id": "did:web:x",
+            "verificationMethod": [
+                {
+                    "id": "did:web:x#k",
+                    "controller": "did:web:x",
+                    "type": "Multikey",
+                    "publicKeyMultibase": "not-multibase",
+                }
+            ],
+            "assertionMethod": ["did:web:x#k"],
+        },
+        {"keys": [{"kid": "a", "kty": "OKP", "alg": "HS256"}]},
+        [1, 2],
+    ],
+)
+def test_an_unusable_key_file_exits_2_with_a_message(
+    cred_id: str, tmp_path: Path, key_file: object
+) -> None:
+    cred_file = tmp_path / "c.json"
+    run("export", cred_id, "--format", "json", "--out", str(cred_file))
+    (tmp_path / "keys.json").write_text(json.dumps(key_file))
+    code, output = run("verify", str(cred_file), "--offline", "--keys", str(tmp_path / "keys.json"))
+    assert code == 2, output
+    assert "error:" in output and "Traceback" not in output

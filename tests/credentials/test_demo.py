@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extender.accounts import service as accounts
 from extender.accounts.audit import Actor
+from extender.assessment import bank, forms
+from extender.assessment.models import ExamSession
 from extender.config import Settings
 from extender.credentials import demo, issuance, lifecycle, verification
-from tests.credentials.factories import publish_form
+from extender.curriculum import service as curriculum
+from tests.conftest import CONTENT_DIR
 
 
 def test_the_demo_shows_every_state(db: Session, catalog: None, settings: Settings) -> None:
@@ -19,7 +24,13 @@ def test_the_demo_shows_every_state(db: Session, catalog: None, settings: Settin
         accounts.create_user(
             db, actor, email=holder.email, display_name=holder.email[:9].title(), password="x" * 12
         )
-    publish_form(db, "CPEHR")
+    # A real CPEHR form: the demo's holders sit it and the live scorer scores them.
+    banks = bank.load_bank_files(CONTENT_DIR, bank.objective_tracks(db))
+    bank.sync_bank(db, actor, {"CPEHR": banks["CPEHR"]})
+    track = curriculum.get_track(db, "CPEHR")
+    forms.update_blueprint(db, actor, track, total_items=20, time_limit_minutes=30, cut_percent=70)
+    [form] = forms.assemble(db, actor, track, name="Demo", seed=3)
+    forms.publish(db, actor, form)
     issued = demo.seed(db, settings, date.today())
     assert len(issued) == 9  # three holders x (certification + two micro-credentials)
     states = {}
@@ -44,3 +55,9 @@ def test_the_demo_shows_every_state(db: Session, catalog: None, settings: Settin
     }
     assert failed == {"valid": [], "expired": ["validity"], "revoked": ["status"]}
     assert demo.seed(db, settings, date.today()) == []
+    holder = accounts.find_user_by_email(db, demo.HOLDERS[0].email)
+    assert holder is not None
+    [sitting] = db.scalars(select(ExamSession).where(ExamSession.user_id == holder.id)).all()
+    # A real sitting: answers stored and scored by the live scorer, with domain results.
+    assert sitting.passed and sitting.domain_results and sitting.domain_results["domains"]
+    assert str(sitting.scaled_score) in json.dumps(states["valid"][0].document)

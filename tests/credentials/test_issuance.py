@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from extender.accounts.audit import Actor
@@ -15,6 +16,7 @@ from extender.config import Settings
 from extender.credentials import issuance, verification
 from extender.credentials.models import Credential, PendingApproval
 from extender.credentials.requirements import evaluate, learner_record
+from extender.db import session_factory, unit_of_work
 from extender.errors import Conflict, InvalidInput
 from tests.conftest import World
 from tests.credentials.factories import attempt, passed_exam
@@ -139,3 +141,56 @@ def test_a_rejection_needs_a_reason_and_is_not_asked_again(
     attempt(db, learner, "quality-measure-report", NOW - timedelta(days=2, hours=1), 99.0)
     again = issuance.issue_due(db, STAFF, learner.id, settings)
     assert [type(d).__name__ for d in again] == ["PendingApproval"]
+
+
+def test_two_requests_that_both_find_a_learner_due_issue_once(
+    engine: Engine, world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Request B evaluated the learner before request A committed its credential: B's stale
+    view (no current credential) must not issue a second one; B goes on without failing."""
+    factory = session_factory(engine)
+    learner = world.users["learner"]
+    with unit_of_work(factory) as s:
+        passed_exam(s, learner, "CPHIT", NOW - timedelta(hours=2))
+    with unit_of_work(factory) as s:
+        (first,) = issuance.issue_due(s, Actor.system("exam-submit"), learner.id, settings)
+        assert isinstance(first, Credential)
+    monkeypatch.setattr(issuance, "current_credential", lambda *args: None)
+    with unit_of_work(factory) as s:
+        assert issuance.issue_due(s, STAFF, learner.id, settings) == []
+        s.execute(select(AuditEvent.id)).all()  # the transaction is still usable
+    with unit_of_work(factory) as s:
+        held = s.scalars(select(Credential).where(Credential.holder_id == learner.id)).all()
+        assert [c.id for c in held] == [first.id]
+
+
+def test_approving_two_requests_for_the_same_evidence_issues_once(
+    db: Session, world: World, settings: Settings
+) -> None:
+    learner = world.users["learner"]
+    passed_exam(db, learner, "CPEHR", NOW - timedelta(days=2))
+    attempt(db, learner, "duplicate-patient-cleanup", NOW - timedelta(days=4), 92.0)
+    attempt(db, learner, "quality-measure-report", NOW - timedelta(days=3), 85.0)
+    first = next(
+        d
+        for d in issuance.issue_due(db, STAFF, learner.id, settings)
+        if d.achievement_id == "cpehr"
+    )
+    assert isinstance(first, PendingApproval)
+    twin = PendingApproval(
+        holder_id=learner.id,
+        achievement_id="cpehr",
+        evidence_key=first.evidence_key,
+        summary=first.summary,
+    )  # as two concurrent checks would have opened
+    db.add(twin)
+    db.flush()
+    issuance.approve(db, STAFF, settings, first.id)
+    with pytest.raises(Conflict, match="has just been issued"):
+        issuance.approve(db, STAFF, settings, twin.id)
+    issued = db.scalars(
+        select(Credential).where(
+            Credential.holder_id == learner.id, Credential.achievement_id == "cpehr"
+        )
+    ).all()
+    assert len(issued) == 1 and twin.status == "pending"

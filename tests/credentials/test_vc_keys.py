@@ -138,7 +138,17 @@ def test_wrong_secret_or_altered_token_is_a_clear_error() -> None:
 def test_did_web_percent_encodes_the_port() -> None:
     assert did_web("127.0.0.1:8000") == "did:web:127.0.0.1%3A8000"
     assert did_web("Credentials.Example.org") == "did:web:credentials.example.org"
-    assert did_web_url("did:web:127.0.0.1%3A8000") == "https://127.0.0.1:8000/.well-known/did.json"
+    # loopback hosts (development, tests) are fetched over plain http, every other over https
+    assert did_web_url("did:web:127.0.0.1%3A8000") == "http://127.0.0.1:8000/.well-known/did.json"
+    assert did_web_url("did:web:localhost") == "http://localhost/.well-known/did.json"
+    assert did_web_url("did:web:example.org") == "https://example.org/.well-known/did.json"
+    assert (
+        did_web_url("did:web:localhost.evil.example%3A8443")
+        == "https://localhost.evil.example:8443/.well-known/did.json"
+    )
+    for bad_did in ("did:web:", "did:key:z6Mk", "did:web:host:path", "did:web:a%2Fb", "x"):
+        with pytest.raises(InvalidInput, match="not a host-only did:web"):
+            did_web_url(bad_did)
     for bad in ("", "host/path", "user@host", "a b"):
         with pytest.raises(InvalidInput, match="not a host name"):
             did_web(bad)
@@ -172,6 +182,25 @@ def test_did_document_with_a_substituted_key_is_refused() -> None:
         keys_from_did_document(document)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"assertionMethod": [{"id": "embedded"}]},
+        {"assertionMethod": "did:web:example.org#x"},
+        {"verificationMethod": {"id": "x"}},
+    ],
+)
+def test_a_malformed_did_document_is_refused_with_a_reason(change: dict[str, object]) -> None:
+    ed, _, _ = _keys()
+    document = did_document(did_web("example.org"), [ed]) | change
+    try:
+        found = keys_from_did_document(document)
+    except InvalidInput as exc:
+        assert "must be lists" in exc.message
+    else:  # an embedded assertion method is ignored, never trusted
+        assert found == {}
+
+
 @given(st.binary(max_size=80))
 def test_base58_and_base64url_round_trip(data: bytes) -> None:
     assert b58_decode(b58_encode(data)) == data
@@ -189,3 +218,12 @@ def test_base64url_decoder_fails_cleanly_on_any_text(text: str) -> None:
         return
     assert b64url_decode(b64url_encode(data)) == data
     assert set(text) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_a_private_key_never_appears_in_a_repr() -> None:
+    ed, rsa_key, _ = _keys()
+    for key in (ed, rsa_key):
+        assert key.private_pem is not None
+        text = repr(key) + str(key) + f"{key!r}"
+        assert "PRIVATE KEY" not in text and key.private_pem.decode() not in text
+        assert key.kid in text

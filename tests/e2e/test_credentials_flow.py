@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from extender.accounts import service as accounts
-from extender.credentials.demo import record_attempt, record_passed_exam
+from extender.credentials.demo import record_attempt
 from extender.db import make_engine, session_factory, unit_of_work
+from tests.credentials.factories import record_passed_exam
 from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]

@@ -2,6 +2,9 @@
 
 ``verify`` exits 0 when the credential is valid, 1 when it is not (every check printed), and
 2 when it cannot run (unreadable file, bad options), like every other command's usage errors.
+Without ``--offline`` it checks this deployment's credentials against the database and fetches
+another issuer's did:web document and status lists over HTTP (a short timeout; when the issuer
+cannot be reached, the key and status checks fail saying so).
 """
 
 from __future__ import annotations
@@ -144,9 +147,12 @@ def verify(
             _fail("a status list file is not a JSON object")
         report = verification.verify_offline(document, key_set, lists)
     else:
-        with _factory()() as session:
-            report = verification.verify_local(session, get_settings(), document)
-            session.rollback()
+        try:
+            with _factory()() as session:
+                report = verification.verify_online(session, get_settings(), document)
+                session.rollback()
+        except DomainError as exc:
+            _fail(exc.message)
     for check in report.checks:
         mark = "[green]pass[/]" if check.passed else "[red]FAIL[/]"
         out.print(f"{mark} {check.name}: {check.reason}", highlight=False)

@@ -3,7 +3,8 @@ certification (and the two practicum micro-credentials behind it), learner02 an 
 one, learner03 a revoked one.
 
 The exam sittings and practicum attempts behind them are recorded as the learners' own
-(a passed exam on the published CPEHR form, submitted scenario attempts with rubric lines),
+(a sitting of the published CPEHR form with stored answers, scored by the live scorer;
+submitted scenario attempts with rubric lines),
 then the credentials are issued from those records exactly as a live submission would.
 Idempotent: a learner who already holds a credential is left alone.
 """
@@ -19,7 +20,8 @@ from sqlalchemy.orm import Session
 from extender.accounts import service as accounts
 from extender.accounts.audit import Actor
 from extender.accounts.models import User
-from extender.assessment.models import ExamForm, ExamSession
+from extender.assessment import delivery
+from extender.assessment.models import ExamForm, ExamSession, ItemVersion, Response
 from extender.config import Settings
 from extender.credentials import evidence, issuance, issuer, lifecycle
 from extender.credentials.requirements import add_months, evaluate, learner_record
@@ -44,36 +46,55 @@ HOLDERS = (
 )
 
 
-def record_passed_exam(
-    session: Session, user: User, track_code: str, when: datetime, scaled: int = 372
+def sit_exam(
+    session: Session, user: User, track_code: str, when: datetime, right_share: float = 0.85
 ) -> ExamSession | None:
-    """A submitted, passed sitting of the track's first published form (None without one)."""
+    """The learner sits the track's first published fixed form: answers are stored (the keyed
+    answer for about ``right_share`` of the items, a wrong option for the rest) and the
+    sitting is scored by the live scorer, so scaled score, pass and domain results are real.
+    None when no fixed form is published."""
     track = curriculum.get_track(session, track_code)
     form = session.scalar(
         select(ExamForm)
-        .where(ExamForm.track_id == track.id, ExamForm.status == "published")
+        .where(
+            ExamForm.track_id == track.id,
+            ExamForm.status == "published",
+            ExamForm.kind == "fixed",
+        )
         .order_by(ExamForm.name)
     )
     if form is None:
         return None
-    items = list(form.items.get("items", []))
+    items = list(form.items["items"])
+    versions = {
+        v.pk: v for v in session.scalars(select(ItemVersion).where(ItemVersion.pk.in_(items)))
+    }
     exam = ExamSession(
         user_id=user.id,
         form_id=form.id,
         track_id=track.id,
-        status="submitted",
+        status="in_progress",
         time_limit_seconds=form.time_limit_minutes * 60,
         used_seconds=float(form.time_limit_minutes * 45),
-        layout={"items": items, "options": {}},
-        started_at=when - timedelta(minutes=form.time_limit_minutes),
-        submitted_at=when,
-        submit_reason="submitted",
-        raw_score=round(len(items) * 0.8),
-        max_score=len(items),
-        scaled_score=scaled,
-        passed=scaled >= 300,
+        layout={
+            "items": items,
+            "options": {str(pk): [o["id"] for o in versions[pk].option_list] for pk in items},
+        },
     )
     session.add(exam)
+    session.flush()
+    cycle = 20
+    for n, pk in enumerate(items):
+        key = versions[pk].key_list
+        wrong = [o["id"] for o in versions[pk].option_list if o["id"] not in key][:1]
+        answer = key if n % cycle < round(cycle * right_share) else (wrong or list(reversed(key)))
+        session.add(
+            Response(session_id=exam.id, item_version_pk=pk, answer={"answer": answer}, seq=n + 1)
+        )
+    session.flush()
+    delivery.submit(session, exam)
+    exam.started_at = when - timedelta(minutes=form.time_limit_minutes)
+    exam.submitted_at = when
     session.flush()
     return exam
 
@@ -142,7 +163,8 @@ def seed(session: Session, settings: Settings, today: date) -> list[str]:
         if user is None or issuance.credentials_of(session, user.id):
             continue
         when = add_months(now, -holder.months_ago)
-        if record_passed_exam(session, user, "CPEHR", when - timedelta(days=3)) is None:
+        sitting = sit_exam(session, user, "CPEHR", when - timedelta(days=3))
+        if sitting is None or not sitting.passed:
             continue
         for n, slug in enumerate(SCENARIOS):
             record_attempt(session, user, slug, when - timedelta(days=30 + 10 * n), 86.0 + 4 * n)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from extender.accounts import audit
@@ -92,6 +93,10 @@ def _sign_jwt(session: Session, settings: Settings, doc: dict[str, Any], alg: Al
     return jose.encode_jwt(doc, key, issuer.verification_method(settings, key.kid))
 
 
+def issuance_key(holder: User, spec: AchievementSpec, replaces: Credential | None) -> str:
+    return f"{holder.id}:{spec.id}:{replaces.id if replaces else 'first'}"
+
+
 def issue(
     session: Session,
     actor: Actor,
@@ -105,7 +110,44 @@ def issue(
     approval_id: str | None = None,
     jwt_alg: Alg = "EdDSA",
 ) -> Credential:
-    now = now or utcnow()
+    """Issue in a savepoint: when a concurrent request has just issued the same credential
+    (same holder, achievement and predecessor), the unique issuance key refuses this one and
+    it raises Conflict, leaving the caller's transaction usable."""
+    key = issuance_key(holder, spec, replaces)
+    try:
+        with session.begin_nested():
+            return _issue(
+                session,
+                actor,
+                settings,
+                holder,
+                spec,
+                basis,
+                now or utcnow(),
+                replaces,
+                approval_id,
+                jwt_alg,
+                key,
+            )
+    except IntegrityError:
+        if session.scalar(select(Credential.id).where(Credential.issuance_key == key)) is None:
+            raise
+        raise Conflict(f"{spec.name} has just been issued to {holder.email}") from None
+
+
+def _issue(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    holder: User,
+    spec: AchievementSpec,
+    basis: Basis,
+    now: datetime,
+    replaces: Credential | None,
+    approval_id: str | None,
+    jwt_alg: Alg,
+    key_of_issuance: str,
+) -> Credential:
     sync_achievements(session, settings)
     base = issuer.base_url(settings)
     cred_id = new_id()
@@ -157,6 +199,7 @@ def issue(
         issued_at=now,
         issued_by=actor.email or "system",
         approval_id=approval_id,
+        issuance_key=key_of_issuance,
     )
     session.add(cred)
     session.flush()
@@ -259,9 +302,12 @@ def issue_due(
         if spec.approval == "staff":
             out.append(_request_approval(session, actor, user, spec, basis, replaces))
         else:
-            out.append(
-                issue(session, actor, settings, user, spec, basis, now=now, replaces=replaces)
-            )
+            try:
+                out.append(
+                    issue(session, actor, settings, user, spec, basis, now=now, replaces=replaces)
+                )
+            except Conflict:
+                continue  # a concurrent request issued it a moment ago
     return out
 
 
@@ -291,16 +337,6 @@ def _request_approval(
         after={"holder": user.email, "achievement": spec.id, "evidence": basis.evidence_key},
     )
     return approval
-
-
-def pending_approvals(session: Session) -> list[PendingApproval]:
-    return list(
-        session.scalars(
-            select(PendingApproval)
-            .where(PendingApproval.status == "pending")
-            .order_by(PendingApproval.requested_at)
-        )
-    )
 
 
 def _open_approval(session: Session, approval_id: str) -> PendingApproval:

@@ -85,6 +85,9 @@ class Credential(Base):
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by: Mapped[str] = mapped_column(String(254))
     approval_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    # "<holder>:<achievement>:<credential renewed, or 'first'>": unique, so that two requests
+    # deciding at the same moment that a learner is due cannot both issue (see issuance.py).
+    issuance_key: Mapped[str | None] = mapped_column(String(160), unique=True, default=None)
     status_reason: Mapped[str | None] = mapped_column(Text, default=None)
     status_changed_by: Mapped[str | None] = mapped_column(String(254), default=None)
     status_changed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,11 +1,13 @@
 """Verification against this deployment: our keys and status lists come from the database,
-never over HTTP. A credential from another issuer is not fetched (Extender makes no outbound
-requests); its key checks fail with a reason saying so, and the CLI's ``--offline`` mode
-verifies it with the issuer's JWKS and status list given as files.
+never over HTTP. The web application fetches nothing for a credential from another issuer;
+its key checks fail with a reason saying so. The CLI verifies such a credential either with
+the issuer's published documents fetched over HTTP (``verify_online``, see remote.py) or, with
+``--offline``, with the issuer's keys and status lists given as files.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -13,18 +15,23 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from extender.config import Settings
-from extender.credentials import issuer, status
+from extender.credentials import issuer, remote, status
 from extender.credentials.models import Credential
 from extender.credentials.vc.checks import Check
-from extender.credentials.vc.keys import IssuerKey, cast_alg
+from extender.credentials.vc.did import keys_from_did_document
+from extender.credentials.vc.jose import JwsError, parse_jws
+from extender.credentials.vc.keys import IssuerKey, KeyFormatError, cast_alg
 from extender.credentials.vc.status_check import check_status
+from extender.credentials.vc.validity import issuer_id_of
 from extender.credentials.vc.verify import VerificationReport, verify
 from extender.db import utcnow
+from extender.errors import InvalidInput
 
 REMOTE_REFUSED = (
-    "the credential names another issuer ({issuer}); Extender does not fetch other issuers' "
-    "keys or status lists. Verify it offline with their published keys "
-    "(`extender credentials verify FILE --offline --keys jwks.json --status-list FILE`)"
+    "the credential names another issuer ({issuer}); this server does not fetch other "
+    "issuers' keys or status lists. Verify it with `extender credentials verify FILE` (which "
+    "fetches them from the issuer) or offline with their published keys "
+    "(`--offline --keys did.json --status-list FILE`)"
 )
 
 
@@ -110,21 +117,27 @@ class OfflineInputError(ValueError):
     """A key set or status-list file given to offline verification is unusable."""
 
 
+def _keys_from_did(data: dict[str, Any]) -> dict[str, IssuerKey]:
+    """A DID document binds its keys to its DID: they are found by full verification method
+    id only, so a credential naming another issuer cannot borrow them by a bare kid."""
+    try:
+        found = keys_from_did_document(data)
+    except (InvalidInput, TypeError, ValueError) as exc:
+        reason = exc.message if isinstance(exc, InvalidInput) else str(exc)
+        raise OfflineInputError(f"the DID document is not usable: {reason}") from None
+    if not found:
+        raise OfflineInputError("the DID document lists no assertion method keys")
+    return found
+
+
 def keys_from_jwks(data: Any) -> dict[str, IssuerKey]:
-    """Public keys by kid from a JWKS document (``{"keys": [...]}``) or a DID document."""
+    """Public keys by kid from a JWKS document (``{"keys": [...]}``) or, by verification
+    method id, from a DID document."""
     if not isinstance(data, dict):
         raise OfflineInputError("the key file is not a JSON object")
-    entries: list[dict[str, Any]] = []
-    if isinstance(data.get("keys"), list):
-        entries = [k for k in data["keys"] if isinstance(k, dict)]
-    for method in data.get("verificationMethod") or []:
-        if isinstance(method, dict) and isinstance(method.get("publicKeyJwk"), dict):
-            entries.append({**method["publicKeyJwk"], "kid": method.get("id", "")})
-        elif isinstance(method, dict) and isinstance(method.get("publicKeyMultibase"), str):
-            from extender.credentials.vc.keys import jwk_from_multikey
-
-            jwk = jwk_from_multikey(method["publicKeyMultibase"])
-            entries.append({**jwk, "kid": method.get("id", ""), "alg": "EdDSA"})
+    if "verificationMethod" in data:
+        return _keys_from_did(data)
+    entries = [k for k in data.get("keys") or [] if isinstance(k, dict)]
     if not entries:
         raise OfflineInputError("the key file has no keys (expected a JWKS or a DID document)")
     out: dict[str, IssuerKey] = {}
@@ -134,11 +147,63 @@ def keys_from_jwks(data: Any) -> dict[str, IssuerKey]:
         jwk = {k: v for k, v in entry.items() if k in ("kty", "crv", "x", "n", "e")}
         try:
             key = IssuerKey(kid, cast_alg(str(alg)), jwk, None)
-        except Exception as exc:
+        except KeyFormatError as exc:
             raise OfflineInputError(f"key {kid or '(no kid)'} is not usable: {exc}") from exc
         out[kid] = key
         out[kid.rpartition("#")[2]] = key
     return out
+
+
+def claimed_issuer(document: dict[str, Any] | str | bytes) -> str | None:
+    """The issuer a document names, read without verifying anything (to pick key sources)."""
+    value: Any = document
+    try:
+        if isinstance(value, bytes):
+            value = value.decode("utf-8")
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("{") else parse_jws(text).payload
+    except (ValueError, JwsError):
+        return None
+    return issuer_id_of(value) if isinstance(value, dict) else None
+
+
+def verify_remote(
+    document: dict[str, Any] | str | bytes,
+    issuer_did: str,
+    *,
+    fetch: remote.Fetcher = remote.fetch_text,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """Verify a credential of another issuer with its did:web document and status lists
+    fetched over HTTP; when they cannot be fetched, the failed checks say why."""
+    source = remote.RemoteIssuer(issuer_did, fetch)
+    report = verify(
+        document,
+        resolve_key=source.resolve_key,
+        resolve_status_list=source.resolve_status_list,
+        now=now or utcnow(),
+    )
+    if source.problem:
+        for check in report.checks:
+            if not check.passed and check.name in ("signature", "issuer-key", "status"):
+                check.reason = f"{check.reason}; {source.problem}"
+    return report
+
+
+def verify_online(
+    session: Session,
+    settings: Settings,
+    document: dict[str, Any] | str | bytes,
+    *,
+    fetch: remote.Fetcher = remote.fetch_text,
+    now: datetime | None = None,
+) -> VerificationReport:
+    """Our own credentials against the database; another did:web issuer's over HTTP."""
+    other = claimed_issuer(document)
+    if other is None or other == issuer.issuer_did(settings) or not other.startswith("did:web:"):
+        return verify_local(session, settings, document, now)
+    return verify_remote(document, other, fetch=fetch, now=now)
 
 
 def offline_resolvers(

@@ -30,11 +30,20 @@ def did_web(host: str) -> str:
     return "did:web:" + quote(host, safe=".-")
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
+
 def did_web_url(did: str) -> str:
-    """Where the DID document of a host-only did:web lives."""
+    """Where the DID document of a host-only did:web lives: https, except plain http for a
+    loopback host (a development or test deployment has no certificate)."""
     if not did.startswith("did:web:") or ":" in did[len("did:web:") :]:
         raise InvalidInput(f"not a host-only did:web identifier: {did!r}")
-    return f"https://{unquote(did[len('did:web:') :])}/.well-known/did.json"
+    host = unquote(did[len("did:web:") :])
+    if not host or any(char in host for char in "/?#@ \\"):
+        raise InvalidInput(f"not a host-only did:web identifier: {did!r}")
+    hostname = host.rsplit(":", 1)[0] if ":" in host else host
+    scheme = "http" if hostname.lower() in LOOPBACK_HOSTS else "https"
+    return f"{scheme}://{host}/.well-known/did.json"
 
 
 def verification_method_id(did: str, key: IssuerKey) -> str:
@@ -71,9 +80,16 @@ def keys_from_did_document(document: dict[str, Any]) -> dict[str, IssuerKey]:
     did = document.get("id")
     if not isinstance(did, str):
         raise InvalidInput("DID document has no id")
-    allowed = set(document.get("assertionMethod") or [])
+    listed, methods = (
+        document.get("assertionMethod") or [],
+        document.get("verificationMethod") or [],
+    )
+    if not isinstance(listed, list) or not isinstance(methods, list):
+        raise InvalidInput("DID document assertionMethod and verificationMethod must be lists")
+    # Embedded (object) assertion methods are not used by Extender; only references count.
+    allowed = {entry for entry in listed if isinstance(entry, str)}
     found: dict[str, IssuerKey] = {}
-    for method in document.get("verificationMethod") or []:
+    for method in methods:
         method_id = method.get("id") if isinstance(method, dict) else None
         if not isinstance(method_id, str) or method_id not in allowed:
             continue

@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -49,7 +49,8 @@ class IssuerKey:
     kid: str
     alg: Alg
     public_jwk: dict[str, Any]
-    private_pem: bytes | None
+    # Never in a repr: a logged or printed key (tracebacks, assertion output) shows no secret.
+    private_pem: bytes | None = field(repr=False)
 
     def public_only(self) -> IssuerKey:
         return IssuerKey(self.kid, self.alg, dict(self.public_jwk), None)
