@@ -227,3 +227,32 @@ def test_it_sends_a_digest_of_new_matches_once(db: Session, world: World) -> Non
     assert "Near shadowing" in body and "Far shadowing" not in body and "Near job" not in body
     again = digest.run(db, SCENARIOS, now=utcnow() + timedelta(seconds=2))
     assert again.sent == 0
+
+
+def test_withdrawing_the_last_application_stops_sharing(db: Session, world: World) -> None:
+    learner, org = world.users["learner"], world.orgs["practice"]
+    profile(db, learner, zip="53703")
+    first, _ = applications.apply(db, ACTOR, learner, opportunity(db, org), "")
+    second, _ = applications.apply(db, ACTOR, learner, opportunity(db, org, title="Go-live"), "")
+    applications.learner_move(db, ACTOR, learner, first, "withdrawn")
+    assert profiles.shared_with(db, org, learner.id).sections  # still applied through the other
+    applications.learner_move(db, ACTOR, learner, second, "withdrawn")
+    with pytest.raises(NotFound):
+        profiles.shared_with(db, org, learner.id)
+
+
+def test_slots_cannot_drop_below_the_applicants_who_accepted(db: Session, world: World) -> None:
+    from extender.placement.schemas import OpportunityInput
+
+    recruiter, org = world.users["employer_recruiter"], world.orgs["practice"]
+    opp = opportunity(db, org, slots=2)
+    for who in ("learner", "other_learner"):
+        app, _ = applications.apply(db, ACTOR, world.users[who], opp, "")
+        applications.recruiter_move(db, ACTOR, recruiter, org, app, "offer")
+        applications.learner_move(db, ACTOR, world.users[who], app, "accepted")
+    data = {"kind": "shadowing", "title": "Front desk shadowing", "zip": "53703"}
+    with pytest.raises(InvalidInput, match="2 applicants have already accepted"):
+        opportunities.update(db, ACTOR, opp, OpportunityInput(**data, slots=1), SCENARIOS)
+    assert opp.slots == 2
+    opportunities.update(db, ACTOR, opp, OpportunityInput(**data, slots=3), SCENARIOS)
+    assert opp.slots == 3

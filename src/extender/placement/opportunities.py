@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from extender.accounts.audit import Actor, record
 from extender.accounts.models import Organization
 from extender.db import utcnow
-from extender.errors import Conflict, NotFound
+from extender.errors import Conflict, InvalidInput, NotFound
 from extender.placement import catalog, geo
+from extender.placement.applications import accepted_count
 from extender.placement.models import Application, Opportunity
 from extender.placement.schemas import OpportunityInput
 from extender.practicum.scenarios import ScenarioSpec
@@ -114,6 +115,12 @@ def update(
 ) -> Opportunity:
     if opp.status == "closed":
         raise Conflict("this opportunity is closed; it can no longer be edited")
+    taken = accepted_count(session, opp)
+    if data.slots < taken:
+        raise InvalidInput(
+            f"{taken} applicants have already accepted; slots cannot go below {taken}",
+            field="slots",
+        )
     lat, lon = _validate(session, data, scenarios)
     before = snapshot(opp)
     _apply(opp, data, lat, lon)

@@ -107,6 +107,8 @@ def seeker(profile: LearnerProfile | None, evidence: Evidence) -> Seeker:
 
 
 def applied_to_org(session: Session, user_id: str, org: Organization) -> bool:
+    """Whether the learner has a live application with the organization: withdrawing the
+    last one stops sharing the "applied" sections with it."""
     return bool(
         session.scalar(
             select(
@@ -114,6 +116,7 @@ def applied_to_org(session: Session, user_id: str, org: Organization) -> bool:
                     Application.user_id == user_id,
                     Application.opportunity_id == Opportunity.id,
                     Opportunity.org_id == org.id,
+                    Application.stage != "withdrawn",
                 )
             )
         )
