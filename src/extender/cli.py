@@ -313,6 +313,11 @@ def demo(
     for role, email in demo_world.demo_logins():
         out.print(f"  {role:<20} {email}")
     out.print("  (learners: learner01 … learner30 @extender.test)")
+    out.print(
+        "Credentials: learner01 holds a valid, shared CPEHR certification, learner02 an "
+        "expired one, learner03 a revoked one. A cohort-match round for riverbend-academy is "
+        "ready to run; the CPEHR adaptive form waits as a draft on the exam committee's page."
+    )
     if not no_serve:
         _serve(host, port)
 
