@@ -122,6 +122,21 @@ def _serve(url: str, port: int, home: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
+RETRIES: list[str] = []
+
+
+async def _post(client: httpx.AsyncClient, path: str, **kwargs: object) -> httpx.Response:
+    """POST as the exam page does: a dropped connection is retried (the idempotency key makes
+    a retried save harmless) and counted, so one reset does not end the run."""
+    for attempt in range(6):
+        try:
+            return await client.post(path, **kwargs)  # type: ignore[arg-type]
+        except httpx.TransportError as exc:
+            RETRIES.append(f"{path}: {type(exc).__name__}")
+            await asyncio.sleep(0.2 * 2**attempt)
+    return await client.post(path, **kwargs)  # type: ignore[arg-type]
+
+
 async def _candidate(
     client: httpx.AsyncClient,
     token: str,
@@ -134,7 +149,7 @@ async def _candidate(
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     await asyncio.sleep(rng.uniform(0, 2.0))  # candidates arrive over two seconds
-    started = await client.post("/exams/CPEHR/start", headers=headers)
+    started = await _post(client, "/exams/CPEHR/start", headers=headers)
     if started.status_code != 303:
         failures.append(f"start {started.status_code}: {started.text[:120]}")
         return
@@ -159,13 +174,13 @@ async def _candidate(
             "seq": seq,
         }
         t0 = time.perf_counter()
-        response = await client.post(
-            f"/api/v1/exams/sessions/{exam_id}/answers", json=body, headers=headers
+        response = await _post(
+            client, f"/api/v1/exams/sessions/{exam_id}/answers", json=body, headers=headers
         )
         if response.status_code == 422:  # an ordering or multiple-response item: answer fully
             body["answer"] = options[pk]
-            response = await client.post(
-                f"/api/v1/exams/sessions/{exam_id}/answers", json=body, headers=headers
+            response = await _post(
+                client, f"/api/v1/exams/sessions/{exam_id}/answers", json=body, headers=headers
             )
         latencies.append((time.perf_counter() - t0) * 1000)
         if response.status_code == 200:
@@ -184,7 +199,7 @@ async def _ceiling(
     for _ in range(requests):
         await asyncio.sleep(rng.uniform(0.5, 1.5) * pause)
         t0 = time.perf_counter()
-        await client.post("/bench/ceiling")
+        await _post(client, "/bench/ceiling")
         latencies.append((time.perf_counter() - t0) * 1000)
 
 
@@ -249,6 +264,8 @@ async def _run(base: str, url: str, tokens: list[str], pause: float) -> None:
         print(f"  refused or failed requests: {len(failures)}")
         for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:5]:
             print(f"    {n} x {kind}")
+    if RETRIES:
+        print(f"  dropped connections retried (same idempotency key): {len(RETRIES)}")
     print(
         f"  acknowledged answers {len(acked)}, found in the database "
         f"{len(acked) - len(missing)}, missing {len(missing)}"
