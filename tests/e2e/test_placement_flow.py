@@ -45,7 +45,7 @@ def test_a_learner_is_placed_from_a_posting_near_them(page: Any) -> None:
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=title).click()
     fit = page.get_by_label("Why it fits").inner_text()
-    assert "miles away (you travel up to 15)" in fit
+    assert "miles away (travel radius 15)" in fit
     page.get_by_label("A note to the recruiter").fill("I would love to learn registration.")
     page.get_by_role("button", name="Apply").click()
     assert page.locator("#stage").inner_text() == "applied"

@@ -159,5 +159,5 @@ def test_it_answers_the_search_api(client: TestClient, world: World, db: Session
     assert bad.status_code == 422 and "five-digit" in bad.json()["error"]["message"]
     recs = client.get("/api/v1/placement/recommendations").json()
     assert recs[0]["opportunity"]["id"] == opp_id
-    assert any("complete your profile" in r["text"] for r in recs[0]["reasons"])
+    assert any("profile or portfolio incomplete" in r["text"] for r in recs[0]["reasons"])
     assert db.scalar(select(Opportunity.status)) == "published"

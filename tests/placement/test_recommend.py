@@ -119,8 +119,8 @@ def test_it_asks_a_cold_start_learner_to_complete_their_profile() -> None:
     posting = Posting(id="x", published_at=T0, kind="shadowing", lat=43.0, lon=-89.4)
     result = fit(Seeker(), posting)
     texts = [r.text for r in result.reasons]
-    assert "complete your profile and portfolio for a closer match" in texts
-    assert "add your ZIP code to see the distance" in texts
+    assert "profile or portfolio incomplete: the match is rough" in texts
+    assert "no ZIP code in the profile yet: distance unknown" in texts
     assert result.eligible and result.reachable
 
 

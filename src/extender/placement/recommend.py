@@ -222,14 +222,14 @@ def _reasons(seeker: Seeker, posting: Posting, p: _Parts) -> tuple[Reason, ...]:
     if posting.remote:
         out.append(Reason("met" if seeker.remote_ok else "info", "remote"))
     elif p.miles is None:
-        out.append(Reason("info", "add your ZIP code to see the distance"))
+        out.append(Reason("info", "no ZIP code in the profile yet: distance unknown"))
     else:
         status: Literal["met", "missing"] = "met" if p.reachable else "missing"
         out.append(
-            Reason(status, f"{p.miles:.0f} miles away (you travel up to {seeker.travel_miles})")
+            Reason(status, f"{p.miles:.0f} miles away (travel radius {seeker.travel_miles})")
         )
     if not _dates_overlap(seeker, posting):
-        out.append(Reason("missing", "its dates fall outside your availability"))
+        out.append(Reason("missing", "its dates fall outside the learner's availability"))
     elif posting.days and seeker.days:
         shared = [
             d
@@ -237,17 +237,17 @@ def _reasons(seeker: Seeker, posting: Posting, p: _Parts) -> tuple[Reason, ...]:
             if d in seeker.days and d in posting.days
         ]
         status = "met" if shared else "missing"
-        out.append(Reason(status, f"you are free on {len(shared)} of its {len(posting.days)} days"))
+        out.append(Reason(status, f"free on {len(shared)} of its {len(posting.days)} days"))
     if seeker.kinds:
         wanted = posting.kind in seeker.kinds
         out.append(
             Reason(
                 "met" if wanted else "info",
-                f"{posting.kind}: " + ("a kind you want" if wanted else "not a kind you asked for"),
+                f"{posting.kind}: " + ("a kind wanted" if wanted else "not a kind asked for"),
             )
         )
     if not seeker.has_profile or seeker.evidence.is_empty():
-        out.append(Reason("info", "complete your profile and portfolio for a closer match"))
+        out.append(Reason("info", "profile or portfolio incomplete: the match is rough"))
     return tuple(out)
 
 
@@ -256,22 +256,22 @@ def _counted(codes: Sequence[str], have: Sequence[bool]) -> str:
 
 
 def _told(told: bool, text: str) -> str:
-    return text if told else "not in your profile: counts half"
+    return text if told else "not in the profile: counts half"
 
 
 def _breakdown(seeker: Seeker, posting: Posting, p: _Parts) -> tuple[Part, ...]:
     """The score line by line; the points add up to the score (to rounding)."""
     values = p.values(posting)
     if posting.remote:
-        where = "remote" if seeker.remote_ok else "remote, but you asked for on-site: counts half"
+        where = "remote" if seeker.remote_ok else "remote, but on-site was asked for: counts half"
     elif p.miles is None:
-        where = "no ZIP code in your profile: counts half"
+        where = "no ZIP code in the profile: counts half"
     else:
         where = f"{p.miles:.0f} of up to {seeker.travel_miles} miles"
     if not _dates_overlap(seeker, posting):
         when = "the dates do not overlap"
     elif not seeker.days:
-        when = "no days in your profile: counts half"
+        when = "no days in the profile: counts half"
     elif not posting.days:
         when = "no fixed days"
     else:
@@ -284,7 +284,7 @@ def _breakdown(seeker: Seeker, posting: Posting, p: _Parts) -> tuple[Part, ...]:
         "availability": when,
         "kind": _told(
             bool(seeker.kinds),
-            "a kind you want" if values["kind"] else "not a kind you asked for",
+            "a kind wanted" if values["kind"] else "not a kind asked for",
         ),
     }
     return tuple(
