@@ -15,7 +15,7 @@ from extender.assessment import bank, calibration, forms
 from extender.assessment.models import Item
 from extender.assessment.simulate import simulate_sittings
 from extender.curriculum import service as curriculum
-from extender.errors import Conflict
+from extender.errors import Conflict, InvalidInput
 from tests.conftest import CONTENT_DIR, World, login
 
 
@@ -122,3 +122,24 @@ def test_an_anchored_run_keeps_approved_items_fixed_and_calibrates_new_ones(
         assert run.parameters["items"][item_id]["b"] == pytest.approx(approved[item_id]["b"])
     new = set(run.parameters["items"]) - anchored
     assert new and all(run.parameters["items"][i]["a"] for i in new)
+
+
+def test_an_anchored_run_must_use_the_approved_model(db: Session, sittings: str) -> None:
+    """3PL anchors refitted as 2PL would lose their guessing parameter and move the scale."""
+    from extender.assessment.models import CalibrationRun
+
+    track = curriculum.get_track(db, "CPEHR")
+    first = calibration.run_calibration(db, Actor.system("t"), track, "2pl")
+    items = dict(first.parameters["items"])
+    items.pop(sorted(items)[0])  # one item is still a pretest item
+    db.add(
+        CalibrationRun(
+            track_id=track.id, model="3pl", created_by="t", n_examinees=120,
+            n_items=len(items), converged=True, iterations=9, log_likelihood=-1.0,
+            parameters={"items": {i: {**p, "c": 0.2} for i, p in items.items()}, "excluded": {}},
+            status="approved",
+        )
+    )  # fmt: skip
+    db.flush()
+    with pytest.raises(InvalidInput, match="same model"):
+        calibration.run_calibration(db, Actor.system("t"), track, "2pl", anchor=True)

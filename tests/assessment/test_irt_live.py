@@ -5,13 +5,15 @@ doubled requests harmless), stopping rules, no repeated or enemy items, and refu
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from extender.accounts.audit import Actor
@@ -19,6 +21,8 @@ from extender.accounts.models import AuditEvent
 from extender.assessment import adaptive, bank, delivery, forms, irt, irt_scoring
 from extender.assessment.models import CalibrationRun, ExamSession, Item, ItemVersion
 from extender.curriculum import service as curriculum
+from extender.curriculum.models import XapiStatement
+from extender.db import session_factory
 from extender.errors import Conflict, InvalidInput
 from tests.conftest import CONTENT_DIR, World, login
 
@@ -91,6 +95,17 @@ def test_a_fixed_form_scored_by_irt_reports_eap_theta_around_the_cut(
     expected_cut = irt.convert_cut_score(0.65 * len(pks), "raw", params).theta
     assert form.scoring == "irt" and form.cut_theta == pytest.approx(expected_cut, abs=1e-3)
     assert db.scalars(select(AuditEvent).where(AuditEvent.action == "exam_form.scoring")).first()
+    # A later calibration supersedes the run: the form keeps scoring with what it froze.
+    frozen = db.scalars(select(CalibrationRun).where(CalibrationRun.status == "approved")).one()
+    frozen.status = "superseded"
+    db.add(
+        CalibrationRun(
+            track_id=track.id, model="2pl", created_by="t", n_examinees=900, n_items=1,
+            converged=True, iterations=3, log_likelihood=-1.0, status="approved",
+            parameters={"items": {i: {"a": 0.4, "b": 2.5, "c": 0.0} for i in calibrated}},
+        )
+    )  # fmt: skip
+    db.flush()
 
     learner = world.users["learner"]
     exam = delivery.start(db, learner, track, seed=1)
@@ -148,6 +163,12 @@ def test_an_adaptive_exam_chooses_items_one_at_a_time_and_stops_by_rule(
     assert form.kind == "adaptive" and form.adaptive is not None  # type: ignore[attr-defined]
     exposure = form.adaptive["exposure"]  # type: ignore[attr-defined]
     assert len(exposure) == len(form.adaptive["pool"]) and all(0 < k <= 1 for k in exposure)  # type: ignore[attr-defined]
+    [created] = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "exam_form.create_adaptive")
+    ).all()
+    # Every setting the committee chose is in the audit record, not only some of them.
+    assert created.after is not None
+    assert {"randomesque", "r_max", "sprt_half_width", "time_limit_minutes"} <= set(created.after)
     exam = delivery.start(db, world.users["learner"], track)  # type: ignore[arg-type]
     assert delivery.is_adaptive(exam) and len(exam.layout["items"]) == 1
     n = 0
@@ -191,6 +212,50 @@ def test_adaptive_steps_are_idempotent_and_earlier_answers_final(
     assert exam.layout["items"] == layout["items"]
 
 
+def test_confirming_a_question_not_yet_chosen_is_refused(
+    db: Session, world: World, calibrated: dict[str, dict[str, float]]
+) -> None:
+    track, _ = _adaptive(db)
+    exam = delivery.start(db, world.users["learner"], track)  # type: ignore[arg-type]
+    _answer(db, exam, exam.layout["items"][0], True, 1)
+    delivery.confirm_adaptive(db, exam, 1)
+    # Question 2 is unanswered: "confirming" question 3 must not skip it as a wrong answer.
+    with pytest.raises(InvalidInput, match="not the current question"):
+        delivery.confirm_adaptive(db, exam, 3)
+    with pytest.raises(InvalidInput, match="not the current question"):
+        delivery.confirm_adaptive(db, exam, 0)
+    assert len(exam.layout["items"]) == 2 and exam.status == "in_progress"
+
+
+def test_an_adaptive_answer_saved_before_time_ran_out_is_scored(
+    client: TestClient,
+    db: Session,
+    world: World,
+    calibrated: dict[str, dict[str, float]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from extender.assessment import routes
+
+    issued: list[str] = []
+    monkeypatch.setattr(
+        routes, "issue_after", lambda db, user_id, s, source: issued.append(user_id)
+    )
+    track, _ = _adaptive(db, min_items=3, max_items=6, se_target=None, sprt=False)
+    exam = delivery.start(db, world.users["learner"], track)  # type: ignore[arg-type]
+    _answer(db, exam, exam.layout["items"][0], True, 1)
+    delivery.confirm_adaptive(db, exam, 1)
+    _answer(db, exam, exam.layout["items"][1], True, 2)  # saved, never confirmed
+    exam.used_seconds = float(exam.time_limit_seconds)
+    db.commit()
+    login(client, "learner@example.org")
+    page = client.get(f"/exams/sessions/{exam.id}/items/2")
+    db.refresh(exam)
+    assert exam.status == "submitted" and exam.submit_reason == "time_expired"
+    assert exam.max_score == 2 and exam.raw_score == 2 and exam.theta is not None
+    assert "Submitted automatically when time ran out" in page.text
+    assert issued == [exam.user_id]  # credentials are considered after the automatic submission
+
+
 def test_adaptive_form_refuses_impossible_settings(
     db: Session, world: World, calibrated: dict[str, dict[str, float]]
 ) -> None:
@@ -228,15 +293,23 @@ def test_a_learner_takes_an_adaptive_exam_in_the_browser_path(
         data = {"csrf_token": csrf, "save_key": f"save-key-{n:04d}", "seq": str(n), "go": "next"}
         if version.type == "ordering":
             data |= {f"rank-{o}": str(i + 1) for i, o in enumerate(version.key_list)}
-            page = client.post(str(page.url), data=data)
         else:
-            page = client.post(str(page.url), data={**data, "answer": version.key_list})
+            data |= {"answer": version.key_list}  # type: ignore[dict-item]
+        if n == 1:
+            garbled = client.post(str(page.url), data={**data, "seq": "soon"})
+            assert garbled.status_code == 422 and "whole number" in garbled.text
+        last_url, last_data = str(page.url), data
+        page = client.post(last_url, data=last_data)
         if n < 6:
             assert f"Question {n + 1}" in page.text
             # Going back to an earlier question lands on the current one.
             assert f"Question {n + 1}" in client.get(url).text
     assert "Scored by item response theory from 6 questions" in page.text
     assert "maximum number of questions" in page.text
+    # A doubled "continue" on the last question lands on the result, not on an error.
+    doubled = client.post(last_url, data=last_data)
+    assert doubled.status_code == 200 and "Scored by item response theory" in doubled.text
+    assert "was not saved" not in doubled.text
     # Six questions over six domains: no domain gets a strong/weak verdict from one answer.
     assert "too few to judge" in page.text and ">strong<" not in page.text
 
@@ -315,3 +388,103 @@ def test_publishing_then_retiring_the_adaptive_form_switches_delivery_back(
         forms.retire(db, ACTOR, cat)  # type: ignore[arg-type]
     again = delivery.start(db, learner, track)
     assert again.form_id == fixed.id and not delivery.is_adaptive(again)
+
+
+def test_the_exam_page_names_the_adaptive_form_that_delivery_uses(
+    client: TestClient, db: Session, world: World, calibrated: dict[str, dict[str, float]]
+) -> None:
+    from datetime import timedelta
+
+    track, first = _adaptive(db)
+    _, second = _adaptive(db)
+    first.name, second.name = "CAT older", "CAT newer"  # type: ignore[attr-defined]
+    # The form created first was published last: new sittings use it.
+    first.published_at = second.published_at + timedelta(minutes=5)  # type: ignore[attr-defined]
+    exam = delivery.start(db, world.users["learner"], track)  # type: ignore[arg-type]
+    assert exam.form_id == first.id  # type: ignore[attr-defined]
+    db.commit()
+    login(client, "psychometrician@example.org")
+    page = client.get("/exams/admin/CPEHR").text
+    assert "CAT older is published, so new sittings are adaptive" in page
+
+
+def test_concurrent_doubled_continue_scores_the_sitting_once(
+    engine: Engine, db: Session, world: World, calibrated: dict[str, dict[str, float]]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks are what is tested; SQLite serialises writers anyway")
+    track, _ = _adaptive(db, min_items=1, max_items=1, se_target=None, sprt=False)
+    exam = delivery.start(db, world.users["learner"], track)  # type: ignore[arg-type]
+    _answer(db, exam, exam.layout["items"][0], True, 1)
+    db.commit()
+    first, second = session_factory(engine)(), session_factory(engine)()
+    try:
+        mine, theirs = first.get(ExamSession, exam.id), second.get(ExamSession, exam.id)
+        assert mine is not None and theirs is not None
+        assert delivery.confirm_adaptive(first, mine, 1).stop == "max_length"
+        outcome: list[object] = []
+
+        def doubled() -> None:
+            try:
+                outcome.append(delivery.confirm_adaptive(second, theirs, 1))
+                second.commit()
+            except Conflict as exc:
+                second.rollback()
+                outcome.append(exc)
+
+        worker = threading.Thread(target=doubled)
+        worker.start()
+        time.sleep(0.5)  # the doubled request arrives while the first is still committing
+        first.commit()
+        worker.join(timeout=30)
+        assert len(outcome) == 1 and isinstance(outcome[0], Conflict)
+    finally:
+        first.close()
+        second.close()
+    statements = db.scalars(
+        select(XapiStatement).where(XapiStatement.object_id.like("%/exams/CPEHR"))
+    ).all()
+    assert len(statements) == 1
+
+
+def test_a_concurrent_doubled_save_is_acknowledged_not_an_error(
+    engine: Engine, db: Session, world: World, calibrated: dict[str, dict[str, float]]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("needs two concurrent transactions")
+    track, _ = _adaptive(db)
+    exam = delivery.start(db, world.users["learner"], track)  # type: ignore[arg-type]
+    db.commit()
+    pk = exam.layout["items"][0]
+    version = db.get(ItemVersion, pk)
+    assert version is not None
+    save = {"item_version_pk": pk, "answer": version.key_list[:1], "flagged": False}
+    first, second = session_factory(engine)(), session_factory(engine)()
+    try:
+        mine, theirs = first.get(ExamSession, exam.id), second.get(ExamSession, exam.id)
+        assert mine is not None and theirs is not None
+        delivery.save_answer(first, mine, idempotency_key="doubled-key", seq=1, **save)  # type: ignore[arg-type]
+        outcome: list[object] = []
+
+        def doubled() -> None:
+            try:
+                outcome.append(
+                    delivery.save_answer(
+                        second, theirs, idempotency_key="doubled-key", seq=1, **save
+                    )  # type: ignore[arg-type]
+                )
+                second.commit()
+            except Exception as exc:  # the old code raised IntegrityError here (a 500)
+                second.rollback()
+                outcome.append(exc)
+
+        worker = threading.Thread(target=doubled)
+        worker.start()
+        time.sleep(0.5)
+        first.commit()
+        worker.join(timeout=30)
+        [ack] = outcome
+        assert isinstance(ack, delivery.SaveAck) and ack.duplicate and ack.seq == 1
+    finally:
+        first.close()
+        second.close()

@@ -173,6 +173,11 @@ def create_adaptive_form(
             "max_items": settings.max_items,
             "se_target": settings.se_target,
             "sprt": settings.sprt,
+            "sprt_half_width": config["sprt_half_width"],
+            "randomesque": settings.randomesque,
+            "r_max": settings.r_max,
+            "exposure_converged": config["exposure_converged"],
+            "time_limit_minutes": minutes,
         },
     )
     return form

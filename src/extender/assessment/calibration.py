@@ -79,12 +79,19 @@ def run_calibration(
         )
         if approved is None:
             raise Conflict(f"{track.code} has no approved calibration to anchor new items to")
+        if approved.model != model:
+            # Anchors fitted under another model (e.g. 3PL guessing dropped to fit a 2PL) would
+            # change their curves, and the new items would not land on the bank's scale.
+            raise InvalidInput(
+                f"the approved calibration is {approved.model.upper()}; an anchored run must "
+                "use the same model",
+                field="model",
+            )
         known = approved.parameters.get("items", {})
         for j, item_id in enumerate(item_ids):
             p = known.get(item_id)
             if p and p.get("a") is not None and p.get("b") is not None:
-                c = float(p.get("c") or 0.0) if model == "3pl" else 0.0
-                anchors[j] = (float(p["a"]), float(p["b"]), c)
+                anchors[j] = (float(p["a"]), float(p["b"]), float(p.get("c") or 0.0))
         if len(anchors) == len(item_ids):
             raise Conflict("every answered item already has approved parameters; nothing to add")
     result = irt.calibrate(matrix, model, anchors=anchors or None)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from extender.accounts import audit
@@ -190,9 +191,16 @@ def is_adaptive(exam: ExamSession) -> bool:
 def confirm_adaptive(session: Session, exam: ExamSession, number: int) -> adaptive.Step:
     """The candidate confirms the answer to adaptive question ``number``: choose the next
     question, or finish and score the exam when the stopping rule says so."""
+    # Doubled "continue" requests queue on the session row, so the second sees the first's step
+    # (and never scores the sitting a second time) instead of working from a stale copy.
+    session.flush()
+    session.refresh(exam, with_for_update=True)
     if exam.status != "in_progress":
         raise Conflict(f"this exam session is {exam.status.replace('_', ' ')}")
     order = exam.layout["items"]
+    if not 1 <= number <= len(order):
+        # A later question is not chosen yet: confirming it would skip the current one unanswered.
+        raise InvalidInput(f"question {number} is not the current question", field="number")
     if number == len(order):
         current = session.scalar(
             select(Response).where(
@@ -331,6 +339,18 @@ def _validate_answer(version: ItemVersion, answer: list[str]) -> None:
         raise InvalidInput("put every step in order", field="answer")
 
 
+def save_acknowledged(session: Session, exam: ExamSession, idempotency_key: str) -> bool:
+    """Whether a save with this key was already stored (e.g. the first of a doubled post)."""
+    return (
+        session.scalar(
+            select(AnswerSave.id).where(
+                AnswerSave.session_id == exam.id, AnswerSave.idempotency_key == idempotency_key
+            )
+        )
+        is not None
+    )
+
+
 @dataclass(frozen=True)
 class SaveAck:
     item_version_pk: int
@@ -375,16 +395,27 @@ def save_answer(
     version = session.get(ItemVersion, item_version_pk)
     assert version is not None
     _validate_answer(version, answer)
-    session.add(
-        AnswerSave(
-            session_id=exam.id,
-            idempotency_key=idempotency_key,
-            item_version_pk=item_version_pk,
-            seq=seq,
-            answer={"answer": answer},
-            flagged=flagged,
+    try:
+        with session.begin_nested():
+            session.add(
+                AnswerSave(
+                    session_id=exam.id,
+                    idempotency_key=idempotency_key,
+                    item_version_pk=item_version_pk,
+                    seq=seq,
+                    answer={"answer": answer},
+                    flagged=flagged,
+                )
+            )
+    except IntegrityError:
+        # A doubled request with the same key committed first: acknowledge it, as a retry.
+        first = session.scalar(
+            select(AnswerSave).where(
+                AnswerSave.session_id == exam.id, AnswerSave.idempotency_key == idempotency_key
+            )
         )
-    )
+        assert first is not None
+        return SaveAck(first.item_version_pk, first.seq, True, remaining_seconds(exam))
     response = session.scalar(
         select(Response).where(
             Response.session_id == exam.id, Response.item_version_pk == item_version_pk

@@ -19,7 +19,7 @@ from extender.config import Settings
 from extender.credentials.hooks import issue_after
 from extender.curriculum import service as curriculum
 from extender.curriculum.models import Enrollment
-from extender.errors import InvalidInput, NotFound
+from extender.errors import Conflict, InvalidInput, NotFound
 from extender.web.deps import DB, AppSettings, CurrentPrincipal, Principal, require
 from extender.web.templating import flash, render
 
@@ -83,7 +83,7 @@ def resume(db: DB, principal: CurrentPrincipal, settings: AppSettings, exam_id: 
 def item_page(
     request: Request, db: DB, principal: CurrentPrincipal, exam_id: str, number: int
 ) -> Response:
-    exam = _open(db, principal, exam_id)
+    exam = _open(db, principal, exam_id, request.app.state.settings)
     if exam.status in ("waiting", "paused"):
         return render(request, "assessment/paused.html", principal, {"exam": exam}, status_code=409)
     if exam.status != "in_progress":
@@ -128,9 +128,20 @@ async def item_form(
     request: Request, db: DB, principal: CurrentPrincipal, exam_id: str, number: int
 ) -> Response:
     """The no-JavaScript path: the form posts the answer, then moves on."""
-    exam = _open(db, principal, exam_id)
-    view = delivery.item_view(db, exam, number - 1)
+    exam = _open(db, principal, exam_id, request.app.state.settings)
     form = await request.form()
+    try:
+        seq = int(str(form.get("seq") or 0))
+    except ValueError:
+        raise InvalidInput("the save sequence number must be a whole number", field="seq") from None
+    if exam.status != "in_progress":
+        # Time ran out, the proctor paused or ended the session, or a doubled "continue" on the
+        # last adaptive question already finished it: show where the session now stands.
+        if not delivery.save_acknowledged(db, exam, str(form.get("save_key", ""))):
+            flash(request, f"This exam session is {exam.status.replace('_', ' ')}; "
+                  "that answer was not saved.")  # fmt: skip
+        return RedirectResponse(f"/exams/sessions/{exam.id}", status_code=303)
+    view = delivery.item_view(db, exam, number - 1)
     if view.type == "ordering":
         ranked = sorted((str(form.get(f"rank-{o['id']}") or ""), o["id"]) for o in view.options)
         answer = [oid for rank, oid in ranked if rank.strip()]
@@ -152,7 +163,7 @@ async def item_form(
             answer=answer,
             flagged=form.get("flagged") == "on",
             idempotency_key=str(form.get("save_key", "")),
-            seq=int(str(form.get("seq") or 0)),
+            seq=seq,
         )
     db.commit()
     if adaptive:
@@ -161,6 +172,9 @@ async def item_form(
         except InvalidInput as exc:
             flash(request, exc.message)
             return RedirectResponse(f"/exams/sessions/{exam.id}/items/{number}", status_code=303)
+        except Conflict:  # a concurrent "continue" finished the exam first
+            db.rollback()
+            return RedirectResponse(f"/exams/sessions/{exam.id}", status_code=303)
         db.commit()
         if step.next_number is None:
             issue_after(db, exam.user_id, request.app.state.settings, "exam-submit")
@@ -205,7 +219,7 @@ def save(db: DB, principal: CurrentPrincipal, exam_id: str, body: AnswerIn) -> A
 
 @pages.get("/exams/sessions/{exam_id}/review", response_class=HTMLResponse)
 def review(request: Request, db: DB, principal: CurrentPrincipal, exam_id: str) -> Response:
-    exam = _open(db, principal, exam_id)
+    exam = _open(db, principal, exam_id, request.app.state.settings)
     if exam.status != "in_progress" or delivery.is_adaptive(exam):
         return RedirectResponse(f"/exams/sessions/{exam.id}", status_code=303)
     views = [delivery.item_view(db, exam, i) for i in range(len(exam.layout["items"]))]
@@ -229,7 +243,7 @@ def submit(db: DB, principal: CurrentPrincipal, settings: AppSettings, exam_id: 
 
 @pages.get("/exams/sessions/{exam_id}/result", response_class=HTMLResponse)
 def result(request: Request, db: DB, principal: CurrentPrincipal, exam_id: str) -> Response:
-    exam = _open(db, principal, exam_id)
+    exam = _open(db, principal, exam_id, request.app.state.settings)
     if exam.status in delivery.LIVE:
         return RedirectResponse(f"/exams/sessions/{exam.id}", status_code=303)
     track = curriculum.get_track_by_id(db, exam.track_id)
