@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from extender.accounts.audit import Actor
 from extender.accounts.models import AuditEvent
-from extender.assessment import adaptive, bank, delivery, forms, irt, irt_scoring
+from extender.assessment import adaptive, adaptive_delivery, bank, delivery, forms, irt, irt_scoring
 from extender.assessment.models import CalibrationRun, ExamSession, Item, ItemVersion
 from extender.curriculum import service as curriculum
 from extender.curriculum.models import XapiStatement
@@ -176,7 +176,7 @@ def test_an_adaptive_exam_chooses_items_one_at_a_time_and_stops_by_rule(
         n += 1
         pk = exam.layout["items"][-1]
         _answer(db, exam, pk, right=n % 2 == 1, n=n)
-        step = delivery.confirm_adaptive(db, exam, n)
+        step = adaptive_delivery.confirm_adaptive(db, exam, n)
         assert (step.next_number is None) == (exam.status == "submitted")
     administered = exam.layout["items"]
     assert 5 <= len(administered) <= 12 and len(set(administered)) == len(administered)
@@ -197,18 +197,18 @@ def test_adaptive_steps_are_idempotent_and_earlier_answers_final(
     track, _ = _adaptive(db)
     exam = delivery.start(db, world.users["learner"], track)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="choose an answer"):
-        delivery.confirm_adaptive(db, exam, 1)
+        adaptive_delivery.confirm_adaptive(db, exam, 1)
     first = exam.layout["items"][0]
     _answer(db, exam, first, True, 1)
-    step = delivery.confirm_adaptive(db, exam, 1)
-    again = delivery.confirm_adaptive(db, exam, 1)  # a doubled "continue"
+    step = adaptive_delivery.confirm_adaptive(db, exam, 1)
+    again = adaptive_delivery.confirm_adaptive(db, exam, 1)  # a doubled "continue"
     assert step == again and len(exam.layout["items"]) == 2
     with pytest.raises(Conflict, match="final"):
         _answer(db, exam, first, False, 2)
     # The choice is a function of the stored responses: rebuilding gives the same next item.
     layout = exam.layout
     exam.layout = {**layout, "items": layout["items"][:1]}
-    delivery.confirm_adaptive(db, exam, 1)
+    adaptive_delivery.confirm_adaptive(db, exam, 1)
     assert exam.layout["items"] == layout["items"]
 
 
@@ -218,12 +218,12 @@ def test_confirming_a_question_not_yet_chosen_is_refused(
     track, _ = _adaptive(db)
     exam = delivery.start(db, world.users["learner"], track)  # type: ignore[arg-type]
     _answer(db, exam, exam.layout["items"][0], True, 1)
-    delivery.confirm_adaptive(db, exam, 1)
+    adaptive_delivery.confirm_adaptive(db, exam, 1)
     # Question 2 is unanswered: "confirming" question 3 must not skip it as a wrong answer.
     with pytest.raises(InvalidInput, match="not the current question"):
-        delivery.confirm_adaptive(db, exam, 3)
+        adaptive_delivery.confirm_adaptive(db, exam, 3)
     with pytest.raises(InvalidInput, match="not the current question"):
-        delivery.confirm_adaptive(db, exam, 0)
+        adaptive_delivery.confirm_adaptive(db, exam, 0)
     assert len(exam.layout["items"]) == 2 and exam.status == "in_progress"
 
 
@@ -243,7 +243,7 @@ def test_an_adaptive_answer_saved_before_time_ran_out_is_scored(
     track, _ = _adaptive(db, min_items=3, max_items=6, se_target=None, sprt=False)
     exam = delivery.start(db, world.users["learner"], track)  # type: ignore[arg-type]
     _answer(db, exam, exam.layout["items"][0], True, 1)
-    delivery.confirm_adaptive(db, exam, 1)
+    adaptive_delivery.confirm_adaptive(db, exam, 1)
     _answer(db, exam, exam.layout["items"][1], True, 2)  # saved, never confirmed
     exam.used_seconds = float(exam.time_limit_seconds)
     db.commit()
@@ -421,12 +421,12 @@ def test_concurrent_doubled_continue_scores_the_sitting_once(
     try:
         mine, theirs = first.get(ExamSession, exam.id), second.get(ExamSession, exam.id)
         assert mine is not None and theirs is not None
-        assert delivery.confirm_adaptive(first, mine, 1).stop == "max_length"
+        assert adaptive_delivery.confirm_adaptive(first, mine, 1).stop == "max_length"
         outcome: list[object] = []
 
         def doubled() -> None:
             try:
-                outcome.append(delivery.confirm_adaptive(second, theirs, 1))
+                outcome.append(adaptive_delivery.confirm_adaptive(second, theirs, 1))
                 second.commit()
             except Conflict as exc:
                 second.rollback()

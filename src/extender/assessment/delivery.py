@@ -27,7 +27,6 @@ from extender.assessment.models import (
     ExamSession,
     Item,
     ItemVersion,
-    ProctorEvent,
     Response,
 )
 from extender.assessment.scoring import DomainResult, is_correct, scaled_score
@@ -186,58 +185,6 @@ def _start_adaptive(
 
 def is_adaptive(exam: ExamSession) -> bool:
     return "adaptive" in exam.layout
-
-
-def confirm_adaptive(session: Session, exam: ExamSession, number: int) -> adaptive.Step:
-    """The candidate confirms the answer to adaptive question ``number``: choose the next
-    question, or finish and score the exam when the stopping rule says so."""
-    # Doubled "continue" requests queue on the session row, so the second sees the first's step
-    # (and never scores the sitting a second time) instead of working from a stale copy.
-    session.flush()
-    session.refresh(exam, with_for_update=True)
-    if exam.status != "in_progress":
-        raise Conflict(f"this exam session is {exam.status.replace('_', ' ')}")
-    order = exam.layout["items"]
-    if not 1 <= number <= len(order):
-        # A later question is not chosen yet: confirming it would skip the current one unanswered.
-        raise InvalidInput(f"question {number} is not the current question", field="number")
-    if number == len(order):
-        current = session.scalar(
-            select(Response).where(
-                Response.session_id == exam.id, Response.item_version_pk == order[-1]
-            )
-        )
-        if current is None or not current.answer["answer"]:
-            raise InvalidInput("choose an answer to continue", field="answer")
-    form = session.get(ExamForm, exam.form_id)
-    assert form is not None
-    step = adaptive.advance(session, exam, form, number, _correctness(session, exam))
-    if step.stop is not None and exam.status in LIVE:
-        submit(session, exam, reason=f"adaptive: {step.stop}")
-    else:
-        exam.current_index = len(exam.layout["items"]) - 1
-    session.flush()
-    return step
-
-
-def _correctness(session: Session, exam: ExamSession) -> list[bool]:
-    """Right/wrong for each item in the layout, in order; unanswered counts as wrong."""
-    pks = list(exam.layout["items"])
-    versions = {
-        v.pk: v for v in session.scalars(select(ItemVersion).where(ItemVersion.pk.in_(pks)))
-    }
-    responses = {
-        r.item_version_pk: r
-        for r in session.scalars(select(Response).where(Response.session_id == exam.id))
-    }
-    out = []
-    for pk in pks:
-        response = responses.get(pk)
-        out.append(
-            response is not None
-            and is_correct(versions[pk].type, versions[pk].key_list, response.answer["answer"])
-        )
-    return out
 
 
 def _check_window(session: Session, user: User, track: Track) -> None:
@@ -547,67 +494,5 @@ def sessions_of(session: Session, user: User) -> list[ExamSession]:
             select(ExamSession)
             .where(ExamSession.user_id == user.id)
             .order_by(ExamSession.started_at.desc())
-        )
-    )
-
-
-# --- proctor controls -------------------------------------------------------------------------
-
-
-def proctor_action(
-    session: Session, actor: Actor, exam: ExamSession, action: str, reason: str
-) -> None:
-    if not reason.strip():
-        raise InvalidInput("give a reason; it goes in the audit log", field="reason")
-    before = {"status": exam.status, "remaining": round(remaining_seconds(exam))}
-    now = utcnow()
-    if action == "start":
-        if exam.status != "waiting":
-            raise Conflict(f"only a checked-in session can be started (it is {exam.status})")
-        exam.running_since, exam.status = now, "in_progress"
-    elif action == "pause":
-        if exam.status != "in_progress":
-            raise Conflict(f"only a running session can be paused (it is {exam.status})")
-        exam.used_seconds += (
-            (now - exam.running_since).total_seconds() if (exam.running_since) else 0.0
-        )
-        exam.running_since, exam.status = None, "paused"
-    elif action == "resume":
-        if exam.status != "paused":
-            raise Conflict(f"only a paused session can be resumed (it is {exam.status})")
-        exam.running_since, exam.status = now, "in_progress"
-    elif action == "terminate":
-        if exam.status not in LIVE:
-            raise Conflict(f"this session is already {exam.status}")
-        if exam.running_since is not None:
-            exam.used_seconds += (now - exam.running_since).total_seconds()
-        exam.running_since, exam.status = None, "terminated"
-        exam.submitted_at, exam.submit_reason = now, "terminated"
-    elif action != "note":
-        raise InvalidInput("action must be start, pause, resume, terminate or note", field="action")
-    session.add(
-        ProctorEvent(
-            session_id=exam.id, action=action, reason=reason.strip(), actor=actor.email or ""
-        )
-    )
-    audit.record(
-        session,
-        actor,
-        f"exam_session.{action}",
-        "exam_session",
-        exam.id,
-        before=before,
-        after={"status": exam.status, "reason": reason.strip()},
-    )
-
-
-def live_sessions(session: Session, user_ids: set[str]) -> list[ExamSession]:
-    if not user_ids:
-        return []
-    return list(
-        session.scalars(
-            select(ExamSession)
-            .where(ExamSession.user_id.in_(user_ids), ExamSession.status.in_(LIVE))
-            .order_by(ExamSession.started_at)
         )
     )

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from extender.accounts import service as accounts
 from extender.accounts.models import Role
-from extender.assessment import adaptive, delivery
+from extender.assessment import adaptive, adaptive_delivery, delivery, proctoring
 from extender.assessment.models import ExamForm, ExamSession, ProctorEvent
 from extender.assessment.schemas import AnswerAck, AnswerIn
 from extender.config import Settings
@@ -168,7 +168,7 @@ async def item_form(
     db.commit()
     if adaptive:
         try:
-            step = delivery.confirm_adaptive(db, exam, number)
+            step = adaptive_delivery.confirm_adaptive(db, exam, number)
         except InvalidInput as exc:
             flash(request, exc.message)
             return RedirectResponse(f"/exams/sessions/{exam.id}/items/{number}", status_code=303)
@@ -279,7 +279,7 @@ def _program_learners(db: DB, principal: Principal) -> set[str]:
 
 @pages.get("/proctor/sessions", response_class=HTMLResponse)
 def proctor_page(request: Request, db: DB, principal: Proctor) -> Response:
-    sessions = delivery.live_sessions(db, _program_learners(db, principal))
+    sessions = proctoring.live_sessions(db, _program_learners(db, principal))
     users = {u.id: u for u in accounts.list_users(db, limit=5000)}
     return render(
         request,
@@ -309,7 +309,7 @@ def proctor_act(
     exam = db.get(ExamSession, exam_id)
     if exam is None or exam.user_id not in _program_learners(db, principal):
         raise NotFound("no such exam session among your program's candidates")
-    delivery.proctor_action(db, principal.actor, exam, action, reason)
+    proctoring.proctor_action(db, principal.actor, exam, action, reason)
     db.commit()
     flash(request, f"Session {action} recorded.")
     return RedirectResponse("/proctor/sessions", status_code=303)
