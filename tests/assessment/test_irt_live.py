@@ -121,6 +121,15 @@ def test_a_fixed_form_scored_by_irt_reports_eap_theta_around_the_cut(
     assert (exam.scaled_score >= 300) == exam.passed  # type: ignore[operator]
     assert exam.domain_results and exam.domain_results["scoring"]["method"] == "irt"
     assert exam.raw_score == sum(pattern)
+    # The bank now carries the new run's values; the report still shows what scores the form.
+    for item in db.scalars(select(Item).where(Item.id.in_(item_ids))):
+        item.irt_a, item.irt_b = 0.4, 2.5
+    versions = [db.get(ItemVersion, pk) for pk in pks]
+    shown = irt_scoring.report_parameters(db, form, versions)  # type: ignore[arg-type]
+    assert shown is not None and list(shown.a) == pytest.approx(list(params.a))
+    form.scoring = "raw"
+    bank_view = irt_scoring.report_parameters(db, form, versions)  # type: ignore[arg-type]
+    assert bank_view is not None and set(bank_view.a) == {0.4}
 
 
 def test_irt_scoring_needs_an_approved_run_with_every_item(db: Session, world: World) -> None:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from extender.accounts.models import Role
-from extender.assessment import angoff, bank, calibration, forms, irt, report
+from extender.assessment import angoff, bank, calibration, forms, irt, irt_scoring, report
 from extender.assessment.models import Item, ItemVersion
 from extender.assessment.psychometrics import MantelHaenszelDif
 from extender.curriculum import service as curriculum
@@ -132,7 +132,7 @@ def form_report(request: Request, db: DB, principal: Committee, form_id: str) ->
         marker=result.cut_raw,
         marker_label=f"cut {result.cut_raw}",
     )
-    params = calibration.form_item_parameters(db, [v.item_id for v in result.versions])
+    params = irt_scoring.report_parameters(db, form, result.versions)
     irt_plots = None
     if params is not None:
         irt_plots = {

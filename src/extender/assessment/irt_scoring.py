@@ -152,3 +152,15 @@ def form_parameters(session: Session, form: ExamForm, pks: Sequence[int]) -> irt
     if run is None:
         raise Conflict(f"form {form.name} is IRT-scored but its calibration run is missing")
     return run_parameters(run, _form_item_ids(session, pks))
+
+
+def report_parameters(
+    session: Session, form: ExamForm, versions: Sequence[ItemVersion]
+) -> irt.ItemParameters | None:
+    """The parameters the exam report shows: an IRT-scored form's own frozen run (what scores
+    it), otherwise the bank's approved parameters, or None if any item lacks them."""
+    if form.scoring == "irt":
+        return form_parameters(session, form, [v.pk for v in versions])
+    from extender.assessment.calibration import form_item_parameters
+
+    return form_item_parameters(session, [v.item_id for v in versions])
