@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,7 +14,12 @@ from sqlalchemy.orm import Session
 from extender.accounts import audit
 from extender.accounts.audit import Actor
 from extender.assessment.models import Item, ItemVersion
-from extender.curriculum.content import ContentError, ContentProblem, _describe
+from extender.curriculum.content import (
+    ContentError,
+    ContentProblem,
+    describe_invalid,
+    read_content_file,
+)
 from extender.curriculum.models import Domain, Objective, Track
 from extender.errors import Conflict, InvalidInput, NotFound
 
@@ -86,14 +90,9 @@ def load_bank_files(content_dir: Path, objectives: dict[str, str]) -> dict[str, 
     banks: dict[str, list[ItemIn]] = {}
     seen: set[str] = set()
     for path in sorted((content_dir / "items").glob("*.yaml")):
-        file = f"{content_dir.name}/{path.relative_to(content_dir).as_posix()}"
-        try:
-            bank = BankFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except yaml.YAMLError as exc:
-            problems.append(ContentProblem(file, "", f"invalid YAML: {exc}"))
-            continue
-        except ValidationError as err:
-            problems += _describe(file, err)
+        file, bank, found = read_content_file(path, content_dir, BankFile, "item bank")
+        problems += found
+        if bank is None:
             continue
         for i, item in enumerate(bank.items):
             if objectives.get(item.objective) != bank.track:
@@ -316,7 +315,7 @@ def import_items(
         except ValidationError as err:
             problems += [
                 f"item {record.get('id', i)}: {p.field}: {p.message}"
-                for p in _describe("package", err)
+                for p in describe_invalid("package", err, schema="item")
             ]
             continue
         track = tracks.get(item.objective)

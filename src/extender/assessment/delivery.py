@@ -142,16 +142,7 @@ def start(
         ids = [o["id"] for o in versions[pk].option_list]
         rng.shuffle(ids)
         options[str(pk)] = ids
-    exam = ExamSession(
-        user_id=user.id,
-        form_id=form.id,
-        track_id=track.id,
-        time_limit_seconds=int(form.time_limit_minutes * 60 * rights.time_factor),
-        status="waiting" if rights.proctored else "in_progress",
-        running_since=None if rights.proctored else utcnow(),
-        layout={"items": order, "options": options},
-        group=rights.group,
-    )
+    exam = _new_session(user, track, rights, form, {"items": order, "options": options})
     session.add(exam)
     # Exposure is recounted from sessions when forms are assembled (forms.refresh_exposure),
     # not incremented here: a shared counter on every start deadlocked under exam-day load.
@@ -163,10 +154,12 @@ def _published_at(form: ExamForm) -> datetime:
     return form.published_at or form.created_at
 
 
-def _start_adaptive(
-    session: Session, user: User, track: Track, rights: ExamEligibility, form: ExamForm
+def _new_session(
+    user: User, track: Track, rights: ExamEligibility, form: ExamForm, layout: dict[str, Any]
 ) -> ExamSession:
-    exam = ExamSession(
+    """A sitting on ``form`` with the candidate's time allowance; a proctored one waits for
+    the proctor to start the clock."""
+    return ExamSession(
         id=new_id(),
         user_id=user.id,
         form_id=form.id,
@@ -174,9 +167,15 @@ def _start_adaptive(
         time_limit_seconds=int(form.time_limit_minutes * 60 * rights.time_factor),
         status="waiting" if rights.proctored else "in_progress",
         running_since=None if rights.proctored else utcnow(),
-        layout={},
+        layout=layout,
         group=rights.group,
     )
+
+
+def _start_adaptive(
+    session: Session, user: User, track: Track, rights: ExamEligibility, form: ExamForm
+) -> ExamSession:
+    exam = _new_session(user, track, rights, form, {})
     adaptive.begin(session, exam, form)
     session.add(exam)
     session.flush()

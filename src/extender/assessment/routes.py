@@ -58,14 +58,13 @@ def start_exam(db: DB, principal: Learner, track: str) -> Response:
     return RedirectResponse(f"/exams/sessions/{exam.id}", status_code=303)
 
 
-def _open(
-    db: DB, principal: Principal, exam_id: str, settings: Settings | None = None
-) -> ExamSession:
+def _open(db: DB, principal: Principal, exam_id: str, settings: Settings) -> ExamSession:
+    """The candidate's own session, submitted first if its time ran out (then credentials
+    the sitting earns are issued, as after any submission)."""
     exam = delivery.owned(db, principal.user, exam_id)
     if delivery.expire_if_due(db, exam):
         db.commit()
-        if settings is not None:
-            issue_after(db, exam.user_id, settings, "exam-submit")
+        issue_after(db, exam.user_id, settings, "exam-submit")
     return exam
 
 

@@ -39,7 +39,7 @@ def simulate_sittings(
             version = versions[pk]
             a, b = params[pk]
             right = rng.random() < 1 / (1 + math.exp(-a * (theta - b)))
-            answer = _answer(version, right, rng)
+            answer = answer_for(version, right, rng)
             delivery.save_answer(
                 session,
                 exam,
@@ -55,7 +55,8 @@ def simulate_sittings(
     return made
 
 
-def _answer(version: ItemVersion, right: bool, rng: random.Random) -> list[str]:
+def answer_for(version: ItemVersion, right: bool, rng: random.Random) -> list[str]:
+    """The keyed answer, or a well-formed wrong one of the item's own options."""
     key = version.key_list
     ids = [o["id"] for o in version.option_list]
     if right:

@@ -9,12 +9,16 @@ nothing is loaded unless every file is valid.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from extender.curriculum.content import ContentError, ContentProblem, _describe, load_tracks
+from extender.curriculum.content import (
+    ContentError,
+    ContentProblem,
+    load_tracks,
+    read_content_file,
+)
 from extender.practicum.scenarios import ScenarioSpec, load_scenarios
 
 
@@ -100,20 +104,9 @@ def parse_achievements(
     problems: list[ContentProblem] = []
     paths = sorted((content_dir / "achievements").glob("*.yaml"))
     for path in paths:
-        file = f"{content_dir.name}/{path.relative_to(content_dir).as_posix()}"
-        try:
-            raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-            spec = AchievementSpec.model_validate(raw)
-        except yaml.YAMLError as exc:
-            problems.append(ContentProblem(file, "", f"invalid YAML: {exc}"))
-            continue
-        except ValidationError as err:
-            problems.extend(
-                ContentProblem(
-                    p.file, p.field, p.message.replace("the track schema", "the achievement schema")
-                )
-                for p in _describe(file, err)
-            )
+        file, spec, found = read_content_file(path, content_dir, AchievementSpec, "achievement")
+        problems.extend(found)
+        if spec is None:
             continue
         if spec.id != path.stem:
             problems.append(ContentProblem(file, "id", f"must equal the file name {path.stem}"))

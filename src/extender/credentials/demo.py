@@ -11,6 +11,7 @@ Idempotent: a learner who already holds a credential is left alone.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -22,6 +23,7 @@ from extender.accounts.audit import Actor
 from extender.accounts.models import User
 from extender.assessment import delivery
 from extender.assessment.models import ExamForm, ExamSession, ItemVersion, Response
+from extender.assessment.simulate import answer_for
 from extender.config import Settings
 from extender.credentials import evidence, issuance, issuer, lifecycle
 from extender.credentials.requirements import add_months, evaluate, learner_record
@@ -83,11 +85,9 @@ def sit_exam(
     )
     session.add(exam)
     session.flush()
-    cycle = 20
+    cycle, rng = 20, random.Random(user.id)
     for n, pk in enumerate(items):
-        key = versions[pk].key_list
-        wrong = [o["id"] for o in versions[pk].option_list if o["id"] not in key][:1]
-        answer = key if n % cycle < round(cycle * right_share) else (wrong or list(reversed(key)))
+        answer = answer_for(versions[pk], n % cycle < round(cycle * right_share), rng)
         session.add(
             Response(session_id=exam.id, item_version_pk=pk, answer={"answer": answer}, seq=n + 1)
         )

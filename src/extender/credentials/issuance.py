@@ -71,13 +71,17 @@ def achievement(settings: Settings, achievement_id: str) -> AchievementSpec:
 def sync_achievements(session: Session, settings: Settings) -> None:
     """Achievement rows mirror the content files (credentials refer to them by id)."""
     for spec in catalog(settings).achievements.values():
-        row = session.get(Achievement, spec.id)
-        if row is None:
-            row = Achievement(id=spec.id)
-            session.add(row)
-        row.kind, row.track_code, row.name = spec.kind, spec.track, spec.name
-        row.definition = spec.model_dump(mode="json")
+        _mirror(session, spec)
     session.flush()
+
+
+def _mirror(session: Session, spec: AchievementSpec) -> None:
+    row = session.get(Achievement, spec.id)
+    if row is None:
+        row = Achievement(id=spec.id)
+        session.add(row)
+    row.kind, row.track_code, row.name = spec.kind, spec.track, spec.name
+    row.definition = spec.model_dump(mode="json")
 
 
 def subject_id(user: User) -> str:
@@ -148,7 +152,7 @@ def _issue(
     jwt_alg: Alg,
     key_of_issuance: str,
 ) -> Credential:
-    sync_achievements(session, settings)
+    _mirror(session, spec)  # the one row this credential refers to; issue_due syncs them all
     base = issuer.base_url(settings)
     cred_id = new_id()
     status_list, index = status.allocate(session)

@@ -110,9 +110,8 @@ def page_url(settings: Settings, slug: str) -> str:
     return f"{issuer.base_url(settings)}/c/{slug}"
 
 
-@pages.get("/c/{slug}.json")
-def shared_json(db: DB, slug: str) -> JSONResponse:
-    cred = lifecycle.by_share_slug(db, slug)
+def json_download(cred: Credential) -> JSONResponse:
+    """The signed JSON-LD credential as a file (the holder's wallet and the public page)."""
     return JSONResponse(
         cred.document,
         media_type="application/vc+ld+json",
@@ -120,14 +119,22 @@ def shared_json(db: DB, slug: str) -> JSONResponse:
     )
 
 
-@pages.get("/c/{slug}.jwt")
-def shared_jwt(db: DB, slug: str) -> Response:
-    cred = lifecycle.by_share_slug(db, slug)
+def jwt_download(cred: Credential) -> Response:
     return Response(
         cred.jwt,
         media_type="application/vc+jwt",
         headers={"Content-Disposition": f'attachment; filename="credential-{cred.id}.jwt"'},
     )
+
+
+@pages.get("/c/{slug}.json")
+def shared_json(db: DB, slug: str) -> JSONResponse:
+    return json_download(lifecycle.by_share_slug(db, slug))
+
+
+@pages.get("/c/{slug}.jwt")
+def shared_jwt(db: DB, slug: str) -> Response:
+    return jwt_download(lifecycle.by_share_slug(db, slug))
 
 
 @pages.get("/c/{slug}.pdf")

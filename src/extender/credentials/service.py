@@ -7,6 +7,7 @@ a platform admin sees everyone (``scope`` is then ``None``).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -128,13 +129,22 @@ class HeldCredential:
 def held_credentials(session: Session, user_id: str) -> list[HeldCredential]:
     """Every credential issued to the user with its effective status (active, expired,
     suspended or revoked), newest first."""
+    return held_credentials_of(session, [user_id])[user_id]
+
+
+def held_credentials_of(
+    session: Session, user_ids: Collection[str]
+) -> dict[str, list[HeldCredential]]:
+    """``held_credentials`` for many learners in one query."""
+    out: dict[str, list[HeldCredential]] = {uid: [] for uid in user_ids}
+    if not out:
+        return out
     rows = session.execute(
         select(Credential, Achievement)
         .join(Achievement, Achievement.id == Credential.achievement_id)
-        .where(Credential.holder_id == user_id)
+        .where(Credential.holder_id.in_(list(out)))
         .order_by(Credential.valid_from.desc())
     ).all()
-    out = []
     for cred, achievement in rows:
         definition = achievement.definition
         scenarios = definition.get("requirements", {}).get("scenarios") or []
@@ -143,7 +153,7 @@ def held_credentials(session: Session, user_id: str) -> list[HeldCredential]:
             if achievement.kind == "certification" or not scenarios
             else str(scenarios[0]["slug"])
         )
-        out.append(
+        out[cred.holder_id].append(
             HeldCredential(
                 id=cred.id,
                 achievement_code=code,

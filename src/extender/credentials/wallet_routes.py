@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from extender.credentials import issuance, lifecycle, transcript
-from extender.credentials.public_routes import page_url
+from extender.credentials.public_routes import json_download, jwt_download, page_url
 from extender.credentials.renewal import ce_activities
 from extender.db import utcnow
 from extender.web.deps import DB, AppSettings, CurrentPrincipal
@@ -83,19 +83,9 @@ def unshare(request: Request, db: DB, principal: CurrentPrincipal, credential_id
 
 @pages.get("/credentials/{credential_id}.json")
 def download_json(db: DB, principal: CurrentPrincipal, credential_id: str) -> Response:
-    cred = lifecycle.owned(db, principal.user, credential_id)
-    return JSONResponse(
-        cred.document,
-        media_type="application/vc+ld+json",
-        headers={"Content-Disposition": f'attachment; filename="credential-{cred.id}.json"'},
-    )
+    return json_download(lifecycle.owned(db, principal.user, credential_id))
 
 
 @pages.get("/credentials/{credential_id}.jwt")
 def download_jwt(db: DB, principal: CurrentPrincipal, credential_id: str) -> Response:
-    cred = lifecycle.owned(db, principal.user, credential_id)
-    return Response(
-        cred.jwt,
-        media_type="application/vc+jwt",
-        headers={"Content-Disposition": f'attachment; filename="credential-{cred.id}.jwt"'},
-    )
+    return jwt_download(lifecycle.owned(db, principal.user, credential_id))

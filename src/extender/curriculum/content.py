@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -95,14 +95,37 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _describe(file: str, err: ValidationError) -> list[ContentProblem]:
+def describe_invalid(
+    file: str, err: ValidationError, *, schema: str = "track", line: int | None = None
+) -> list[ContentProblem]:
+    """One problem per validation error, named by field path (and by line when known)."""
     problems = []
     for e in err.errors():
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            msg = "unknown key (not part of the track schema)"
-        problems.append(ContentProblem(file, _loc(tuple(e["loc"])), msg))
+            msg = f"unknown key (not part of the {schema} schema)"
+        where = _loc(tuple(e["loc"]))
+        problems.append(ContentProblem(file, f"line {line}: {where}" if line else where, msg))
     return problems
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def read_content_file(
+    path: Path, content_dir: Path, model: type[Model], schema: str
+) -> tuple[str, Model | None, list[ContentProblem]]:
+    """Parse one YAML content file into ``model``: its display name, the model (None when
+    the file is broken) and the problems found, each naming the file and field."""
+    file = f"{content_dir.name}/{path.relative_to(content_dir).as_posix()}"
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        return file, None, [ContentProblem(file, "", f"invalid YAML: {exc}")]
+    try:
+        return file, model.model_validate(raw), []
+    except ValidationError as err:
+        return file, None, describe_invalid(file, err, schema=schema)
 
 
 def parse_track_file(path: Path, display_name: str | None = None) -> TrackSpec:
@@ -120,7 +143,7 @@ def parse_track_file(path: Path, display_name: str | None = None) -> TrackSpec:
     try:
         return TrackSpec.model_validate(raw)
     except ValidationError as err:
-        raise ContentError(_describe(name, err)) from None
+        raise ContentError(describe_invalid(name, err)) from None
 
 
 def load_tracks(content_dir: Path) -> list[TrackSpec]:

@@ -10,12 +10,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from extender.curriculum.content import ContentProblem, TrackSpec
+from extender.curriculum.content import (
+    ContentProblem,
+    TrackSpec,
+    describe_invalid,
+    read_content_file,
+)
 
 FRONT_MATTER = re.compile(r"^---\n(.*?)\n---\n", re.S)
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
@@ -76,16 +80,6 @@ class LessonCatalog:
     problems: list[ContentProblem]
     gaps: dict[str, list[str]]
     """Track code -> objective codes no lesson teaches."""
-
-
-def _describe(file: str, err: ValidationError, line: int | None = None) -> list[ContentProblem]:
-    out = []
-    for e in err.errors():
-        loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in e["loc"])
-        loc = loc.replace(".[", "[")
-        msg = "unknown key" if e["type"] == "extra_forbidden" else str(e["msg"])
-        out.append(ContentProblem(file, f"line {line}: {loc}" if line else loc, msg))
-    return out
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -157,7 +151,7 @@ def _load_lesson(
     except yaml.YAMLError as exc:
         return None, [ContentProblem(file, "front matter", f"invalid YAML: {exc}")]
     except ValidationError as err:
-        return None, _describe(file, err, 2)
+        return None, describe_invalid(file, err, schema="lesson", line=2)
     problems: list[ContentProblem] = []
     track = tracks.get(module.track)
     codes = {o.code for d in track.domains for o in d.objectives} if track else set()
@@ -193,15 +187,9 @@ def load_lessons(content_dir: Path, tracks: list[TrackSpec], scenarios: set[str]
     modules: list[ModuleSpec] = []
     problems: list[ContentProblem] = []
     for module_file in sorted((content_dir / "lessons").glob("*/*/module.yaml")):
-        file = f"{content_dir.name}/{module_file.relative_to(content_dir).as_posix()}"
-        try:
-            raw: Any = yaml.safe_load(module_file.read_text(encoding="utf-8"))
-            meta = ModuleMeta.model_validate(raw)
-        except yaml.YAMLError as exc:
-            problems.append(ContentProblem(file, "", f"invalid YAML: {exc}"))
-            continue
-        except ValidationError as err:
-            problems += _describe(file, err)
+        file, meta, found = read_content_file(module_file, content_dir, ModuleMeta, "module")
+        problems += found
+        if meta is None:
             continue
         if meta.track not in by_code:
             problems.append(ContentProblem(file, "track", f"unknown track {meta.track}"))

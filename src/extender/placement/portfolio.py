@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extender.assessment.models import ExamSession
+from extender.credentials.service import HeldCredential, held_credentials_of
 from extender.curriculum.models import Track
 from extender.placement.recommend import Evidence
 from extender.practicum.models import ScenarioAttempt
@@ -69,11 +70,9 @@ class Portfolio:
         return Evidence(frozenset(objectives), frozenset(domains), frozenset(achievements))
 
 
-def _credential_items(session: Session, user_id: str) -> list[PortfolioItem]:
-    from extender.credentials.service import held_credentials
-
+def _credential_items(held: list[HeldCredential]) -> list[PortfolioItem]:
     items = []
-    for c in held_credentials(session, user_id):
+    for c in held:
         if c.status != "active":
             continue
         until = c.valid_until
@@ -173,9 +172,10 @@ def portfolios(
     ):
         exams[e.user_id].append(e)
     track_codes = {i: c for i, c in session.execute(select(Track.id, Track.code))}
+    held = held_credentials_of(session, ids)
     out = {}
     for uid in ids:
-        creds = _credential_items(session, uid)
+        creds = _credential_items(held[uid])
         exam_items, domains = _exam_items(exams[uid], track_codes)
         out[uid] = Portfolio(
             user_id=uid,

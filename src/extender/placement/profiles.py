@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from extender.accounts.audit import Actor, record
@@ -106,21 +106,27 @@ def seeker(profile: LearnerProfile | None, evidence: Evidence) -> Seeker:
     )
 
 
+def _live_applications_to(org: Organization) -> tuple[ColumnElement[bool], ...]:
+    """A learner shares the "applied" sections with an organization while they hold an
+    application to it that they have not withdrawn."""
+    return (
+        Application.opportunity_id == Opportunity.id,
+        Opportunity.org_id == org.id,
+        Application.stage != "withdrawn",
+    )
+
+
 def applied_to_org(session: Session, user_id: str, org: Organization) -> bool:
-    """Whether the learner has a live application with the organization: withdrawing the
-    last one stops sharing the "applied" sections with it."""
     return bool(
         session.scalar(
-            select(
-                exists().where(
-                    Application.user_id == user_id,
-                    Application.opportunity_id == Opportunity.id,
-                    Opportunity.org_id == org.id,
-                    Application.stage != "withdrawn",
-                )
-            )
+            select(exists().where(Application.user_id == user_id, *_live_applications_to(org)))
         )
     )
+
+
+def applicants_of(session: Session, org: Organization) -> set[str]:
+    """The learners for whom ``applied_to_org`` holds."""
+    return set(session.scalars(select(Application.user_id).where(*_live_applications_to(org))))
 
 
 def visible_sections(profile: LearnerProfile | None, *, applied: bool) -> frozenset[str]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from extender.accounts.models import Organization, User
 from extender.placement import portfolio as portfolios
 from extender.placement import profiles
-from extender.placement.models import Application, LearnerProfile, Opportunity
+from extender.placement.models import LearnerProfile, Opportunity
 from extender.placement.recommend import Fit, Posting, Seeker, fit, rank_postings, rank_seekers
 from extender.practicum.scenarios import ScenarioSpec
 
@@ -76,13 +76,7 @@ def candidates_for(
     limit: int = 20,
 ) -> list[Candidate]:
     """Learners who applied to ``org`` or opened a section to every employer, ranked."""
-    applied_ids = set(
-        session.scalars(
-            select(Application.user_id)
-            .join(Opportunity, Opportunity.id == Application.opportunity_id)
-            .where(Opportunity.org_id == org.id)
-        )
-    )
+    applied_ids = profiles.applicants_of(session, org)
     open_profiles = {p.user_id: p for p in profiles.open_to_employers(session)}
     ids = applied_ids | set(open_profiles)
     if not ids:

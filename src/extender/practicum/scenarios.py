@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from extender.curriculum.content import ContentError, ContentProblem, _describe, load_tracks
+from extender.curriculum.content import (
+    ContentError,
+    ContentProblem,
+    load_tracks,
+    read_content_file,
+)
 from extender.errors import InvalidInput
 from extender.practicum.generator.params import DefectParams, PracticeParams
 
@@ -101,15 +105,9 @@ def load_scenarios(content_dir: Path, graders: set[str] | None = None) -> dict[s
     out: dict[str, ScenarioSpec] = {}
     problems: list[ContentProblem] = []
     for path in paths:
-        file = f"{content_dir.name}/{path.relative_to(content_dir).as_posix()}"
-        try:
-            raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-            spec = ScenarioSpec.model_validate(raw)
-        except yaml.YAMLError as exc:
-            problems.append(ContentProblem(file, "", f"invalid YAML: {exc}"))
-            continue
-        except ValidationError as err:
-            problems.extend(_describe(file, err))
+        file, spec, found = read_content_file(path, content_dir, ScenarioSpec, "scenario")
+        problems.extend(found)
+        if spec is None:
             continue
         if spec.slug != path.parent.name:
             problems.append(
