@@ -356,7 +356,7 @@ def _seed_irt(session: Session, cpehr: Track, calibrated_form: ExamForm) -> None
 REQUIRED_SCENARIOS = {
     "CPEHR": ["duplicate-patient-cleanup", "quality-measure-report"],
     "CPHIT": ["least-privilege-provisioning", "privacy-audit"],
-    "CPHIE": ["duplicate-patient-cleanup"],
+    "CPHIE": ["inbound-lab-interface", "duplicate-patient-cleanup"],
 }
 
 

@@ -29,6 +29,8 @@ class Workspace(Base):
     answer_key: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # Simulated practice staff accounts (sandbox users, not platform accounts).
     staff: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # The interface inbox, {"messages": [HL7 v2 text, ...]}: learner-visible.
+    inbox: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reset_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -37,6 +37,7 @@ class PracticeSpec(BaseModel):
     seed: int
     years_of_history: int = 5
     audit_days: int = 14
+    lab_messages: int = 0
     defects: dict[str, int] = Field(default_factory=dict)
 
     def params(self) -> PracticeParams:
@@ -45,6 +46,7 @@ class PracticeSpec(BaseModel):
             seed=self.seed,
             years_of_history=self.years_of_history,
             audit_days=self.audit_days,
+            lab_messages=self.lab_messages,
             defects=DefectParams(**self.defects),
         ).validated()
 

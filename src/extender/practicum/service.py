@@ -52,6 +52,7 @@ def _load_practice(session: Session, workspace: Workspace, params: PracticeParam
         "as_of": params.as_of.isoformat(),
     }
     workspace.staff = {"accounts": _translate(practice.staff_accounts, mapping)}
+    workspace.inbox = {"messages": practice.lab_inbox} if practice.lab_inbox else None
 
 
 def create_workspace(

@@ -68,3 +68,21 @@ def test_it_mounts_as_extender_practicum_generate(tmp_path: Path) -> None:
     result = runner.invoke(main, ["practicum", "generate", "--patients", "30", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.exists()
+
+
+def test_it_writes_the_interface_inbox_as_one_hl7_batch(tmp_path: Path) -> None:
+    from extender.practicum import hl7v2
+
+    out, inbox = tmp_path / "bundle.json", tmp_path / "inbox.hl7"
+    args = ["generate", "--patients", "30", "--seed", "9", "--out", str(out), "--inbox", str(inbox)]
+    result = runner.invoke(
+        app, [*args, "--lab-messages", "3", "--defects", "none,misidentified=1,resent=1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Interface inbox" in result.output and "5 HL7 v2 messages" in result.output
+    messages = hl7v2.split_batch(inbox.read_bytes().decode("utf-8"))
+    assert len(messages) == 5
+    assert all(hl7v2.parse(m).message_type == "ORU^R01" for m in messages)
+    refused = runner.invoke(app, [*args, "--defects", "none,resent=1"])
+    assert refused.exit_code != 0
+    assert "resent_lab_messages cannot exceed lab_messages" in refused.output

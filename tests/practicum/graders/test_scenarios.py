@@ -5,6 +5,7 @@ policy) is what the grader will check on the practice the scenario's seed genera
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,7 @@ from extender.practicum.graders.state import WorkspaceState
 from extender.practicum.scenarios import load_scenarios
 
 from .sandbox import repair_all, to_state
+from .test_lab_interface import analyst
 from .test_privacy import planted_findings
 
 CONTENT = Path(__file__).resolve().parents[3] / "content"
@@ -33,6 +35,7 @@ OURS = (
     "least-privilege-provisioning",
     "quality-measure-report",
     "privacy-audit",
+    "inbound-lab-interface",
 )
 
 
@@ -65,7 +68,7 @@ def _state(slug: str) -> WorkspaceState:
     return to_state(generate_practice(params))
 
 
-def test_it_ships_the_four_graded_scenarios() -> None:
+def test_it_ships_the_graded_scenarios() -> None:
     slugs = {path.parent.name for path in SCENARIO_FILES}
 
     assert set(OURS) <= slugs
@@ -144,3 +147,22 @@ def test_it_states_the_audit_window_the_practice_was_generated_with() -> None:
     first, last = end - timedelta(days=practice["audit_days"]), end - timedelta(days=1)
 
     assert f"{first:%B} {first.day} to {last.day}, {last.year}" in _brief("privacy-audit")
+
+
+def test_the_lab_brief_names_identifiers_the_inbox_really_uses() -> None:
+    path = CONTENT / "scenarios" / "inbound-lab-interface" / "scenario.yaml"
+    practice = _spec(path)["practice"]
+    params = PracticeParams(
+        **{k: v for k, v in practice.items() if k != "defects"},
+        defects=DefectParams(**practice["defects"]),
+    )
+    generated = generate_practice(params)
+    fillers = {m.filler_order for m in generated.answer_key.lab_messages}
+    example = re.search(r"`(VRL\d+)-(\d+)`", _brief("inbound-lab-interface"))
+    assert example is not None and example.group(1) in fillers
+    # The shipped practice can be worked to full marks from the messages alone.
+    worked, held_back = analyst(generated, to_state(generated))
+    result = GRADERS["lab_interface"](
+        replace(worked, submission={"not_filed": " ".join(held_back)})
+    )
+    assert result.score == 100.0

@@ -10,6 +10,7 @@ from extender.practicum.generator.generate import (
     generate_practice,
     write_answer_key,
     write_bundle,
+    write_lab_inbox,
     write_staff_accounts,
 )
 from extender.practicum.generator.params import DefectParams, PracticeParams, parse_defects
@@ -23,5 +24,6 @@ __all__ = [
     "parse_defects",
     "write_answer_key",
     "write_bundle",
+    "write_lab_inbox",
     "write_staff_accounts",
 ]

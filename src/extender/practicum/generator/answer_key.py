@@ -65,6 +65,40 @@ class ResultDefect:
     found: str
 
 
+@dataclass(frozen=True)
+class LabResultKey:
+    """One result as it should stand in the chart once its messages are worked."""
+
+    identifier: str
+    """Filler order number, a hyphen and the OBX set ID (Observation.identifier value)."""
+    loinc: str
+    value: float
+    unit: str
+    """UCUM code."""
+    effective: str
+    """FHIR dateTime of specimen collection (OBX-14)."""
+    interpretation: str
+    """H, L or N (OBX-8)."""
+    status: str
+    """final or corrected (OBX-11)."""
+
+
+@dataclass(frozen=True)
+class LabMessageKey:
+    control_id: str
+    """MSH-10."""
+    kind: str
+    """clean, unknown, mismatch, resent or correction."""
+    action: str
+    """file, return (to the lab: the patient cannot be identified), ignore (a duplicate) or
+    correct (replace what was filed)."""
+    patient: str | None
+    """The chart the results belong to; for a mismatch, the chart its MRN wrongly points to."""
+    filler_order: str
+    results: tuple[LabResultKey, ...]
+    explanation: str
+
+
 @dataclass
 class AnswerKey:
     seed: int
@@ -73,6 +107,8 @@ class AnswerKey:
     overprivileged_accounts: list[OverprivilegedAccount] = field(default_factory=list)
     inappropriate_accesses: list[InappropriateAccess] = field(default_factory=list)
     result_defects: list[ResultDefect] = field(default_factory=list)
+    lab_messages: list[LabMessageKey] = field(default_factory=list)
+    """One entry per message in the interface inbox, in arrival order."""
     vip_patients: list[str] = field(default_factory=list)
     staff_patients: dict[str, str] = field(default_factory=dict)
     """username -> the Patient record of that staff member (coworker-access context)."""

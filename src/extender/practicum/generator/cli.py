@@ -17,6 +17,7 @@ from extender.practicum.generator.generate import (
     generate_practice,
     write_answer_key,
     write_bundle,
+    write_lab_inbox,
     write_staff_accounts,
 )
 from extender.practicum.generator.params import DEFAULT_AS_OF, PracticeParams, parse_defects
@@ -56,7 +57,8 @@ def generate(
             "--defects",
             help="Planted defects: 'none', 'default' or NAME=COUNT pairs such as"
             " 'none,duplicates=4,results=2'. Names: duplicates, lookalikes, overprivileged,"
-            " coworker, vip, after_hours, family, results.",
+            " coworker, vip, after_hours, family, results, and for the lab inbox misidentified,"
+            " resent, corrected.",
         ),
     ] = "default",
     as_of: Annotated[
@@ -72,6 +74,16 @@ def generate(
     method: Annotated[
         str, typer.Option("--method", help="Transaction entry method: POST or PUT.")
     ] = "POST",
+    lab_messages: Annotated[
+        int,
+        typer.Option(
+            "--lab-messages", help="Clean HL7 v2 result messages in the interface inbox (0-60)."
+        ),
+    ] = 0,
+    inbox: Annotated[
+        Path | None,
+        typer.Option("--inbox", help="Also write the interface inbox here (HL7 v2, one batch)."),
+    ] = None,
     indent: Annotated[int | None, typer.Option("--indent", help="Pretty-print the bundle.")] = None,
 ) -> None:
     """Generate a synthetic primary-care practice as a FHIR R4 transaction Bundle."""
@@ -90,6 +102,7 @@ def generate(
             providers=providers,
             audit_days=audit_days,
             method="PUT" if method.upper() == "PUT" else "POST",
+            lab_messages=lab_messages,
             defects=parse_defects(defects),
         )
         practice = generate_practice(params)
@@ -101,13 +114,19 @@ def generate(
             write_answer_key(practice, key)
         if accounts is not None:
             write_staff_accounts(practice, accounts)
+        if inbox is not None:
+            write_lab_inbox(practice, inbox)
     except OSError as error:
         raise _fail(f"cannot write output: {error}") from None
-    _print_summary(practice.summary, out, key, accounts)
+    _print_summary(practice.summary, out, key, accounts, inbox)
 
 
 def _print_summary(
-    summary: dict[str, int], out: Path, key: Path | None, accounts: Path | None
+    summary: dict[str, int],
+    out: Path,
+    key: Path | None,
+    accounts: Path | None,
+    inbox: Path | None = None,
 ) -> None:
     typer.echo(f"Wrote {summary['total_resources']} resources to {out}")
     for name, count in summary.items():
@@ -116,6 +135,8 @@ def _print_summary(
         typer.echo(f"Answer key: {key} (keep it away from learners)")
     if accounts is not None:
         typer.echo(f"Staff accounts: {accounts}")
+    if inbox is not None:
+        typer.echo(f"Interface inbox: {inbox} ({summary['lab_messages']} HL7 v2 messages)")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from extender.practicum.generator.chart_model import Chart
 from extender.practicum.generator.duplicates import plant_duplicates
 from extender.practicum.generator.fhir import EntrySink, Json
 from extender.practicum.generator.ids import UuidMint
+from extender.practicum.generator.lab_inbox import plant_lab_inbox
 from extender.practicum.generator.params import DefectParams, PracticeParams
 from extender.practicum.generator.people import make_person
 from extender.practicum.generator.practice import build_practice
@@ -50,6 +51,8 @@ class GeneratedPractice:
     access_policy: dict[str, list[str]]
     """Job title -> roles that title may hold; the standard the accounts are audited against."""
     summary: dict[str, int]
+    lab_inbox: list[str] = field(default_factory=list)
+    """HL7 v2 ORU^R01 messages waiting in the interface inbox, in arrival order."""
 
 
 @contextmanager
@@ -112,6 +115,16 @@ def _generate(params: PracticeParams) -> GeneratedPractice:
     start = as_of - timedelta(days=params.audit_days)
     normal_access(trail, random.Random(f"{seed}:access"), start, as_of)
     key.inappropriate_accesses = planted_access(trail, cast, params, start, as_of)
+    lab_inbox, key.lab_messages = plant_lab_inbox(
+        charts,
+        practice,
+        messages=params.lab_messages,
+        misidentified=params.defects.misidentified_lab_messages,
+        resent=params.defects.resent_lab_messages,
+        corrected=params.defects.corrected_lab_results,
+        seed=seed,
+        as_of=as_of,
+    )
     _require_all_planted(params.defects, key)
 
     entries = list(practice.entries)
@@ -126,6 +139,7 @@ def _generate(params: PracticeParams) -> GeneratedPractice:
         staff_accounts=accounts,
         access_policy={title: list(roles) for title, roles in ACCESS_POLICY.items()},
         summary=_summary(bundle, params, len(duplicates), len(accounts), key),
+        lab_inbox=lab_inbox,
     )
 
 
@@ -138,6 +152,7 @@ def _bundle_order(charts: list[Chart], seed: int) -> list[Chart]:
 
 def _require_all_planted(defects: DefectParams, key: AnswerKey) -> None:
     access_kinds = Counter(a.kind for a in key.inappropriate_accesses)
+    lab_kinds = Counter(m.kind for m in key.lab_messages)
     planted = {
         "duplicate_patients": len(key.duplicates),
         "lookalike_patients": len(key.lookalikes),
@@ -147,6 +162,9 @@ def _require_all_planted(defects: DefectParams, key: AnswerKey) -> None:
         "after_hours_browsing": access_kinds["after_hours"],
         "family_accesses": access_kinds["family"],
         "miscoded_results": len(key.result_defects),
+        "misidentified_lab_messages": lab_kinds["unknown"] + lab_kinds["mismatch"],
+        "resent_lab_messages": lab_kinds["resent"],
+        "corrected_lab_results": lab_kinds["correction"],
     }
     for f in fields(defects):
         wanted = getattr(defects, f.name)
@@ -173,7 +191,9 @@ def _summary(
         + len(key.overprivileged_accounts)
         + len(key.inappropriate_accesses)
         + len(key.result_defects)
+        + sum(m.kind != "clean" for m in key.lab_messages)
     )
+    summary["lab_messages"] = len(key.lab_messages)
     return summary
 
 
@@ -195,3 +215,11 @@ def write_staff_accounts(practice: GeneratedPractice, path: str | Path) -> Path:
         path,
         indent=2,
     )
+
+
+def write_lab_inbox(practice: GeneratedPractice, path: str | Path) -> Path:
+    """The interface inbox as one HL7 v2 batch: every segment ends with a carriage return and
+    the messages follow each other, as an interface engine would pick them up."""
+    target = Path(path)
+    target.write_bytes("".join(m + "\r" for m in practice.lab_inbox).encode("utf-8"))
+    return target

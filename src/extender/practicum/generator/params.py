@@ -37,6 +37,13 @@ class DefectParams:
     """A staff member opening the chart of a relative (same surname and address)."""
     miscoded_results: int = 4
     """Lab results with a wrong LOINC, a missing unit or value, a wrong unit, or free text."""
+    misidentified_lab_messages: int = 0
+    """Inbound lab messages whose patient cannot be identified (an MRN the practice never
+    issued, or an MRN whose name and birth date are someone else's); need ``lab_messages``."""
+    resent_lab_messages: int = 0
+    """Clean inbound messages the lab sends a second time under a new control ID."""
+    corrected_lab_results: int = 0
+    """Later messages correcting one result of a clean message (OBX-11 C)."""
 
     @classmethod
     def none(cls) -> DefectParams:
@@ -55,6 +62,9 @@ DEFECT_ALIASES = {
     "after_hours": "after_hours_browsing",
     "family": "family_accesses",
     "results": "miscoded_results",
+    "misidentified": "misidentified_lab_messages",
+    "resent": "resent_lab_messages",
+    "corrected": "corrected_lab_results",
 }
 
 
@@ -74,6 +84,8 @@ class PracticeParams:
     """1-3; None lets the practice size decide."""
     audit_days: int = 14
     """How many days of chart-access AuditEvents (ending at ``as_of``) to generate."""
+    lab_messages: int = 0
+    """Clean HL7 v2 result messages in the practice's interface inbox (0: no inbox)."""
     method: Literal["POST", "PUT"] = "POST"
     """Transaction entry style; see ``bundle`` for what each means for server ids."""
     defects: DefectParams = field(default_factory=DefectParams)
@@ -87,6 +99,19 @@ class PracticeParams:
             _check_range("providers", self.providers, 2, 8)
         if self.locations is not None:
             _check_range("locations", self.locations, 1, 3)
+        _check_range("lab_messages", self.lab_messages, 0, 60)
+        for name in ("resent_lab_messages", "corrected_lab_results"):
+            if getattr(self.defects, name) > self.lab_messages:
+                raise InvalidInput(
+                    f"defects.{name} cannot exceed lab_messages ({self.lab_messages}):"
+                    " only clean messages are resent or corrected",
+                    field=f"defects.{name}",
+                )
+        if self.defects.misidentified_lab_messages and not self.lab_messages:
+            raise InvalidInput(
+                "misidentified lab messages need an inbox: set lab_messages above 0",
+                field="defects.misidentified_lab_messages",
+            )
         if self.method not in ("POST", "PUT"):
             raise InvalidInput("method must be POST or PUT", field="method")
         for f in fields(self.defects):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from extender.practicum.graders.duplicates import grade_duplicates
+from extender.practicum.graders.lab_interface import grade_lab_interface
 from extender.practicum.graders.measure import grade_measure
 from extender.practicum.graders.privacy import grade_privacy
 from extender.practicum.graders.provisioning import grade_provisioning
@@ -22,6 +23,7 @@ GRADERS: dict[str, Grader] = {
     "provisioning": grade_provisioning,
     "measure": grade_measure,
     "privacy": grade_privacy,
+    "lab_interface": grade_lab_interface,
 }
 
 __all__ = ["GRADERS", "GradeResult", "Grader", "RubricLine", "WorkspaceState"]
