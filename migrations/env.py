@@ -6,7 +6,7 @@ from alembic import context
 
 from extender.config import get_settings
 from extender.db import make_engine
-from extender.schema import metadata
+from extender.schema import include_name, metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().resolved_database_url()
@@ -31,6 +31,7 @@ def run_online() -> None:
             target_metadata=metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -7,12 +7,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from extender.schema import metadata
+from extender.schema import include_name, metadata
 
 
 def test_it_migrates_to_a_schema_without_drift(engine: Engine) -> None:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         diff = compare_metadata(context, metadata)
     assert diff == [], f"models and migrations differ: {diff}"
 

@@ -15,3 +15,14 @@ import extender.practicum.models  # noqa: F401
 from extender.db import Base
 
 metadata: MetaData = Base.metadata
+
+
+NATIVE_SEARCH_OBJECTS = ("opportunities_fts", "ix_opportunities_search")
+"""Database-specific full-text search objects that migration 0014 creates and no model
+describes (an FTS5 table and its shadow tables on SQLite, a GIN expression index on
+PostgreSQL)."""
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's filter for comparing models with a database: skip the native search objects."""
+    return not (name or "").startswith(NATIVE_SEARCH_OBJECTS)

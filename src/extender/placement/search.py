@@ -1,17 +1,33 @@
 """Learners' search over published opportunities, and saved opportunities.
 
-Text, kind and remote filters run in SQL (lower-case LIKE, the same on SQLite and
-PostgreSQL). Distance is prefiltered by a lat/lon box in SQL and then measured exactly;
-competency filters look inside JSON lists. Either of those makes the page be cut in Python
-after filtering, so totals and pages are always right."""
+Text search is each database's own full-text search over titles and descriptions (migration
+0014): every word of the query must occur, stemmed ("interfaces" finds "interface") or as
+written (so acronyms that are English stop words, such as HIM, still count), and a match in
+the title ranks above one in the description. PostgreSQL uses a GIN-indexed weighted tsvector;
+SQLite an FTS5 table with the Porter stemmer and bm25. Kind and remote filters run in SQL.
+Distance is prefiltered by a lat/lon box in SQL and then measured exactly; competency filters
+look inside JSON lists. Either of those makes the page be cut in Python after filtering, so
+totals and pages are always right."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from math import ceil
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    String,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from extender.accounts.models import Organization, User
@@ -41,22 +57,53 @@ class ResultPage:
         return max(1, ceil(self.total / self.per_page))
 
 
-def _like(term: str) -> str:
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+PG_SEARCH_VECTOR = (
+    "setweight(to_tsvector('english'::regconfig, coalesce(opportunities.title, '')), 'A')"
+    " || setweight(to_tsvector('simple'::regconfig, coalesce(opportunities.title, '')), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, coalesce(opportunities.description, '')),"
+    " 'B')"
+    " || setweight(to_tsvector('simple'::regconfig, coalesce(opportunities.description, '')),"
+    " 'B')"
+)
+"""The expression migration 0014 indexes; a query must use exactly this for the index to
+serve it."""
+
+MAX_WORDS = 12
 
 
-def _text_clauses(q: str) -> list[Any]:
-    clauses = []
-    for word in q.split():
-        pattern = _like(word)
-        clauses.append(
-            or_(
-                func.lower(Opportunity.title).like(pattern, escape="\\"),
-                func.lower(Opportunity.description).like(pattern, escape="\\"),
+def words_of(q: str) -> list[str]:
+    """The searchable words of a query: runs of letters and digits, lower-cased. Everything
+    else (quotes, operators, %, _) is a separator, so no input can be read as search syntax."""
+    return re.findall(r"[^\W_]+", q.lower())[:MAX_WORDS]
+
+
+def _text_match(
+    session: Session, stmt: Select[Opportunity, Organization], words: list[str]
+) -> tuple[Select[Opportunity, Organization], ColumnElement[Any]]:
+    """Restrict ``stmt`` to opportunities containing every word; return it with a rank
+    expression where a smaller value is a better match."""
+    if session.get_bind().dialect.name == "postgresql":
+        vector: ColumnElement[Any] = literal_column(PG_SEARCH_VECTOR)
+        query: ColumnElement[Any] | None = None
+        for word in words:
+            either = func.to_tsquery(literal_column("'english'::regconfig"), word).op("||")(
+                func.to_tsquery(literal_column("'simple'::regconfig"), word)
             )
+            query = either if query is None else query.op("&&")(either)
+        assert query is not None
+        rank = func.ts_rank(vector, query)
+        return stmt.where(vector.op("@@")(query)), -rank
+    match = " AND ".join(f'"{w}"' for w in words)
+    hits = (
+        text(
+            "SELECT opportunity_id, bm25(opportunities_fts, 0.0, 4.0, 1.0) AS rank"
+            " FROM opportunities_fts WHERE opportunities_fts MATCH :match"
         )
-    return clauses
+        .bindparams(match=match)
+        .columns(opportunity_id=String, rank=Float)
+        .subquery("hits")
+    )
+    return stmt.join(hits, hits.c.opportunity_id == Opportunity.id), hits.c.rank
 
 
 def matches_competency(opp: Opportunity, code: str) -> bool:
@@ -78,8 +125,12 @@ def search(session: Session, query: SearchQuery) -> ResultPage:
     stmt = (
         select(Opportunity, Organization)
         .join(Organization, Organization.id == Opportunity.org_id)
-        .where(Opportunity.status == "published", *_text_clauses(query.q))
+        .where(Opportunity.status == "published")
     )
+    words = words_of(query.q)
+    rank: ColumnElement[Any] | None = None
+    if words:
+        stmt, rank = _text_match(session, stmt, words)
     if query.kind:
         stmt = stmt.where(Opportunity.kind == query.kind)
     if query.remote != "any":
@@ -88,16 +139,18 @@ def search(session: Session, query: SearchQuery) -> ResultPage:
         lat0, lat1, lon0, lon1 = geo.bounding_box(origin.lat, origin.lon, query.miles)
         box = and_(Opportunity.lat.between(lat0, lat1), Opportunity.lon.between(lon0, lon1))
         stmt = stmt.where(or_(Opportunity.remote.is_(True), box))
-    newest = (Opportunity.published_at.desc(), Opportunity.id)
+    order: list[Any] = [Opportunity.published_at.desc(), Opportunity.id]
+    if rank is not None:
+        order.insert(0, rank)  # best match first; newest first among equal matches
     start = (query.page - 1) * query.per_page
     if origin is None and not query.competency:
         total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = session.execute(stmt.order_by(*newest).offset(start).limit(query.per_page))
+        rows = session.execute(stmt.order_by(*order).offset(start).limit(query.per_page))
         return ResultPage(
             [Hit(o, org, None) for o, org in rows], total, query.page, query.per_page, None
         )
     hits = []
-    for opp, org in session.execute(stmt.order_by(*newest)):
+    for opp, org in session.execute(stmt.order_by(*order)):
         if not all(matches_competency(opp, c) for c in query.competency):
             continue
         miles = _miles(origin, opp)
