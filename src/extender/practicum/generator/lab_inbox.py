@@ -162,9 +162,11 @@ def _orders(
     by_code = {t.local_code: t for t in COMPENDIUM}
     start = datetime.combine(as_of - timedelta(days=3), time(7, 0))
     planned: list[_Planned] = []
+    # Distinct collection times, so that no two orders share a LOINC and an instant.
+    minutes = rng.sample(range(0, 2 * 24 * 60, 5), messages + misidentified)
     for n in range(messages + misidentified):
         panel = PANELS[rng.randrange(len(PANELS))]
-        collected = start + timedelta(minutes=rng.randrange(0, 2 * 24 * 60, 5))
+        collected = start + timedelta(minutes=minutes[n])
         results = [
             _Result(i + 1, by_code[code], _value(rng, by_code[code]), "F", rng.random() < 0.5)
             for i, code in enumerate(panel[2])
