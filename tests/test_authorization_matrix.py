@@ -136,6 +136,9 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
             ("POST", "/users"),
             ("GET", "/audit"),
             ("POST", "/observations/{observation_id}"),
+            ("GET", "/inbox"),
+            ("GET", "/inbox.hl7"),
+            ("POST", "/inbox/resource"),
         ]
     },
     # credentials

@@ -1,27 +1,32 @@
 """Practicum pages: the learner's practicum home, the sandbox EHR administration UI (patient
 search and chart, merge and undo, practice users and roles, audit-log viewer, result
-correction), submission and feedback, and the instructors' view of their cohorts' attempts."""
+correction, the interface inbox), submission and feedback, and the instructors' view of their
+cohorts' attempts."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from extender.accounts.models import Role
 from extender.credentials.hooks import issue_after
 from extender.errors import InvalidInput, NotFound
-from extender.practicum import display, evidence, service
+from extender.practicum import display, evidence, inbox, service
 from extender.practicum import merge as merging
 from extender.practicum.fhir.search import search
 from extender.practicum.fhir.store import Store
 from extender.practicum.fhir.validation import FhirError
+from extender.practicum.generator.lab_inbox import LAB_NAME, compendium_rows
 from extender.practicum.models import ScenarioAttempt, Workspace
 from extender.practicum.scenarios import ScenarioSpec
 from extender.practicum.submissions import parse_submission
 from extender.web.deps import DB, CurrentPrincipal, Principal, require
-from extender.web.templating import flash, render
+from extender.web.markdown import highlight_hl7
+from extender.web.templating import flash, render, templates
 
 pages = APIRouter(include_in_schema=False)
 Learner = Annotated[Principal, Depends(require(Role.LEARNER))]
@@ -340,6 +345,56 @@ def correct_result(
     return RedirectResponse(f"{box.url}/patients/{patient}#results", status_code=303)
 
 
+def _inbox_page(
+    request: Request, db: DB, box: Sandbox, text: str = "", error: str | None = None
+) -> Response:
+    messages = inbox.messages_of(box.workspace)
+    return _page(
+        request,
+        box,
+        "inbox.html",
+        {
+            "lab": LAB_NAME,
+            "messages": messages,
+            "compendium": compendium_rows(),
+            "filed": inbox.filed(db, box.workspace),
+            "fhir_base": f"{str(request.base_url).rstrip('/')}/fhir/{box.workspace.id}",
+            "resource_text": text,
+            "error": error,
+        },
+        status_code=422 if error else 200,
+    )
+
+
+@pages.get("/practicum/ws/{workspace}/inbox", response_class=HTMLResponse)
+def inbox_view(request: Request, db: DB, box: Box) -> Response:
+    return _inbox_page(request, db, box)
+
+
+@pages.get("/practicum/ws/{workspace}/inbox.hl7")
+def inbox_download(box: Box) -> Response:
+    slug = "-".join(re.findall(r"[a-z0-9]+", box.workspace.name.lower()))[:60].strip("-")
+    return Response(
+        inbox.batch_file(box.workspace).encode(),
+        media_type="x-application/hl7-v2+er7",
+        headers={"Content-Disposition": f'attachment; filename="{slug or "sandbox"}-inbox.hl7"'},
+    )
+
+
+@pages.post("/practicum/ws/{workspace}/inbox/resource")
+def inbox_create(
+    request: Request, db: DB, box: Box, resource: Annotated[str, Form()] = ""
+) -> Response:
+    inbox.stored_messages(box.workspace)  # 404 when the workspace has no inbox
+    try:
+        done = inbox.create_resource(box.store, resource)
+    except InvalidInput as exc:
+        return _inbox_page(request, db, box, resource, exc.message)
+    db.commit()
+    flash(request, done)
+    return RedirectResponse(f"{box.url}/inbox", status_code=303)
+
+
 # --- instructors ------------------------------------------------------------------------------
 
 
@@ -369,3 +424,4 @@ def reset(request: Request, db: DB, principal: Staff, workspace: str) -> Respons
 
 
 _ = display  # registers the template filters
+templates.env.filters["hl7"] = lambda text: Markup(highlight_hl7(str(text)))
