@@ -298,3 +298,34 @@ def test_capability_statement_and_size_limit(
     huge = b"{" + b" " * (app.state.settings.max_body_bytes + 10) + b"}"
     response = learner_api.post(f"/fhir/{workspace}", content=huge, headers={"content-type": FHIR})
     assert response.status_code == 413
+
+
+def test_a_bundle_entry_whose_resource_is_not_an_object_is_a_400(
+    learner_api: TestClient, workspace: str
+) -> None:
+    for kind in ("transaction", "batch"):
+        bundle = {
+            "resourceType": "Bundle",
+            "type": kind,
+            "entry": [{"resource": 5, "request": {"method": "POST", "url": "Patient"}}],
+        }
+        response = learner_api.post(f"/fhir/{workspace}", json=bundle)
+        assert response.status_code == 400, response.text
+        assert response.json()["issue"][0]["expression"] == ["Bundle.entry[0].resource"]
+
+
+def test_an_overlong_unit_or_system_is_stored_not_a_500(
+    learner_api: TestClient, workspace: str
+) -> None:
+    patient = learner_api.post(f"/fhir/{workspace}/Patient", json=_patient()).json()
+    observation = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org/" + "x" * 300, "code": "4548-4"}]},
+        "subject": {"reference": f"Patient/{patient['id']}"},
+        "valueQuantity": {"value": 7.1, "system": "http://unitsofmeasure.org", "code": "%" * 60},
+    }
+    response = learner_api.post(f"/fhir/{workspace}/Observation", json=observation)
+    assert response.status_code == 201, response.text
+    stored = learner_api.get(f"/fhir/{workspace}/Observation/{response.json()['id']}")
+    assert stored.json()["valueQuantity"]["code"] == "%" * 60

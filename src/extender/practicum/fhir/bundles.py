@@ -41,6 +41,17 @@ def _entries(bundle: Any, kind: str | None = None) -> list[JSON]:
             raise FhirError.single(
                 400, "required", "request.url is missing", f"Bundle.entry[{i}].request.url"
             )
+        if "resource" in entry and not isinstance(entry["resource"], dict):
+            raise FhirError.single(
+                400,
+                "structure",
+                "entry.resource must be a resource (a JSON object)",
+                f"Bundle.entry[{i}].resource",
+            )
+        if "fullUrl" in entry and not isinstance(entry["fullUrl"], str):
+            raise FhirError.single(
+                400, "structure", "entry.fullUrl must be a string", f"Bundle.entry[{i}].fullUrl"
+            )
     return entries
 
 

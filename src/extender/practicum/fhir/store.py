@@ -220,14 +220,16 @@ class Store:
                 "workspace_id": self.ws,
                 "resource_type": content["resourceType"],
                 "param": v.param,
-                "value_string": v.string,
-                "token_system": v.system,
-                "token_code": v.code,
+                # Cut to the column widths: a long value stays in the resource, and only the
+                # search index holds its prefix (PostgreSQL refuses longer strings outright).
+                "value_string": _fit(v.string, 200),
+                "token_system": _fit(v.system, 200),
+                "token_code": _fit(v.code, 200),
                 "date_start": v.start,
                 "date_end": v.end,
                 "number": v.number,
-                "unit": v.unit,
-                "reference": v.reference,
+                "unit": _fit(v.unit, 40),
+                "reference": _fit(v.reference, 120),
             }
             for pk, content in rows
             for v in index_values(content)
@@ -439,3 +441,7 @@ class Store:
         self.session.add(row)
         self.session.flush()
         self._index([(row.pk, event)])
+
+
+def _fit(value: str | None, width: int) -> str | None:
+    return value[:width] if value is not None else None
