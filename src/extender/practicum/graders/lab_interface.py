@@ -193,13 +193,14 @@ def _resent(key: _Key, filed: _Filed) -> RubricLine:
         for m in resent
         if any(len(filed.of(r["identifier"])) > 1 for r in m["results"])
     ]
-    feedback = (
-        "Each resent order was filed once."
-        if not doubled
-        else f"Filed twice (an order the lab resent): {listing(doubled)}."
+    return _tally(
+        "Resent orders filed once",
+        10,
+        len(resent),
+        doubled,
+        "Each resent order was filed once.",
+        "Filed twice (an order the lab resent)",
     )
-    fraction = share(len(resent) - len(doubled), len(resent))
-    return line("Resent orders filed once", fraction, 10, feedback)
 
 
 def _corrections(key: _Key, filed: _Filed) -> RubricLine:
@@ -214,13 +215,22 @@ def _corrections(key: _Key, filed: _Filed) -> RubricLine:
         right_value = value is not None and abs(value - float(result["value"])) < 1e-6
         if not right_value or found[0].get("status") != "corrected":
             wrong.append(f"{result['identifier']} (value or status not corrected)")
-    feedback = (
-        "Every corrected result replaced the original in place, status corrected."
-        if not wrong
-        else f"Corrections not applied in place: {listing(wrong)}."
+    return _tally(
+        "Corrections applied in place",
+        10,
+        len(results),
+        wrong,
+        "Every corrected result replaced the original in place, status corrected.",
+        "Corrections not applied in place",
     )
-    fraction = share(len(results) - len(wrong), len(results))
-    return line("Corrections applied in place", fraction, 10, feedback)
+
+
+def _tally(
+    item: str, points: float, total: int, wrong: list[str], all_right: str, wrong_label: str
+) -> RubricLine:
+    """A line earning the share of ``total`` things not in ``wrong``, naming the wrong ones."""
+    feedback = all_right if not wrong else f"{wrong_label}: {listing(wrong)}."
+    return line(item, share(total - len(wrong), total), points, feedback)
 
 
 def _listed(key: _Key, typed: Any) -> RubricLine:
