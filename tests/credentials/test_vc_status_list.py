@@ -95,17 +95,26 @@ def _encoded(data: bytes) -> str:
     return "u" + base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+# Each case names itself (pytest.param id), and the GZIP members are made with mtime=0:
+# ids built from the encoded text would carry the compression time, and pytest-xdist
+# refuses to run when two workers collect different ids.
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "non-empty string"),
-        ("z" + "A" * 10, "start with 'u'"),
-        ("uAB+C", "not base64url"),
-        (_encoded(b"not gzip at all"), "not GZIP data"),
-        (_encoded(gzip.compress(bytes(16384))[:-12]), "truncated"),
-        (_encoded(b"\x1f\x8b" + b"\x00" * 20), "damaged"),
-        (_encoded(gzip.compress(bytes(1024))), "fewer than the minimum 131072"),
-        (_encoded(gzip.compress(b"")), "empty"),
+        pytest.param("", "non-empty string", id="empty-string"),
+        pytest.param("z" + "A" * 10, "start with 'u'", id="wrong-multibase-prefix"),
+        pytest.param("uAB+C", "not base64url", id="not-base64url"),
+        pytest.param(_encoded(b"not gzip at all"), "not GZIP data", id="not-gzip"),
+        pytest.param(
+            _encoded(gzip.compress(bytes(16384), mtime=0)[:-12]), "truncated", id="truncated"
+        ),
+        pytest.param(_encoded(b"\x1f\x8b" + b"\x00" * 20), "damaged", id="damaged"),
+        pytest.param(
+            _encoded(gzip.compress(bytes(1024), mtime=0)),
+            "fewer than the minimum 131072",
+            id="too-short",
+        ),
+        pytest.param(_encoded(gzip.compress(b"", mtime=0)), "empty", id="empty-list"),
     ],
 )
 def test_bad_encoded_list_is_refused_with_a_reason(text: str, message: str) -> None:
