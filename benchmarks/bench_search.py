@@ -1,12 +1,12 @@
 """Opportunity text search over 50,000 published opportunities: p50/p95 latency per database.
 
-Measures ``search.search`` (first page of 20 with its count; migration 0014's full-text search:
-FTS5 on SQLite, a GIN-indexed tsvector on PostgreSQL) against a peer in the same run: the filter
-it replaced, each word as ``lower(title) LIKE '%w%' OR lower(description) LIKE '%w%'``, in the
-same select, join, count, order and limit. Texts come from a seeded health-IT vocabulary; the
-database is built with the real migrations: SQLite in a temp file, and PostgreSQL in a database
-of its own (dropped at the end) when --postgres-url or EXTENDER_BENCH_POSTGRES_URL (or
-EXTENDER_TEST_POSTGRES_URL) is given.
+Measures ``search.search`` (first page of 20 with its count; the full-text search of migrations
+0014 and 0015: FTS5 on SQLite, a stored, GIN-indexed tsvector on PostgreSQL) against a peer in
+the same run: the filter it replaced, each word as ``lower(title) LIKE '%w%' OR
+lower(description) LIKE '%w%'``, in the same select, join, count, order and limit. Texts come
+from a seeded health-IT vocabulary; the database is built with the real migrations: SQLite in a
+temp file, and PostgreSQL in a database of its own (dropped at the end) when --postgres-url or
+EXTENDER_BENCH_POSTGRES_URL (or EXTENDER_TEST_POSTGRES_URL) is given.
 
     .venv/bin/python benchmarks/bench_search.py [--quick] [--opportunities 50000] [--repeats 10]
 

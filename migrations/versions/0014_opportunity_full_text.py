@@ -5,8 +5,8 @@ Full-text search over opportunity titles and descriptions, native to each databa
 - PostgreSQL: a GIN index on a weighted tsvector (title A, description B). Each text is indexed
   twice, through the ``english`` configuration (stemmed: "interfaces" finds "interface") and
   through ``simple`` (every word kept, so that an acronym such as HIM, an English stop word,
-  is still found). ``extender.placement.search.PG_SEARCH_VECTOR`` must stay identical to the
-  indexed expression, or PostgreSQL stops using the index.
+  is still found). Migration 0015 moves this expression into a stored generated column,
+  ``opportunities.search_vector``, and the index onto that column.
 - SQLite: an FTS5 table with the Porter stemmer, kept in step with ``opportunities`` by
   triggers. A later batch migration that rebuilds ``opportunities`` on SQLite drops these
   triggers and must create them again (``create_sqlite_triggers`` below shows how).

@@ -57,16 +57,10 @@ class ResultPage:
         return max(1, ceil(self.total / self.per_page))
 
 
-PG_SEARCH_VECTOR = (
-    "setweight(to_tsvector('english'::regconfig, coalesce(opportunities.title, '')), 'A')"
-    " || setweight(to_tsvector('simple'::regconfig, coalesce(opportunities.title, '')), 'A')"
-    " || setweight(to_tsvector('english'::regconfig, coalesce(opportunities.description, '')),"
-    " 'B')"
-    " || setweight(to_tsvector('simple'::regconfig, coalesce(opportunities.description, '')),"
-    " 'B')"
-)
-"""The expression migration 0014 indexes; a query must use exactly this for the index to
-serve it."""
+PG_SEARCH_VECTOR = "opportunities.search_vector"
+"""PostgreSQL's stored, GIN-indexed tsvector of title (weight A) and description (weight B),
+each through the ``english`` and ``simple`` configurations (migrations 0014 and 0015).
+Matching and ranking both read it, so a rank costs no re-parse of the text."""
 
 MAX_WORDS = 12
 
