@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -101,6 +103,20 @@ def issuance_key(holder: User, spec: AchievementSpec, replaces: Credential | Non
     return f"{holder.id}:{spec.id}:{replaces.id if replaces else 'first'}"
 
 
+@contextmanager
+def _once(session: Session, key: str, spec: AchievementSpec, holder: User) -> Iterator[None]:
+    """Run an issuance in a savepoint: when a concurrent request has just issued the same
+    credential (same holder, achievement and predecessor), the unique issuance key refuses
+    this one and it raises Conflict, leaving the caller's transaction usable."""
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError:
+        if session.scalar(select(Credential.id).where(Credential.issuance_key == key)) is None:
+            raise
+        raise Conflict(f"{spec.name} has just been issued to {holder.email}") from None
+
+
 def issue(
     session: Session,
     actor: Actor,
@@ -114,114 +130,82 @@ def issue(
     approval_id: str | None = None,
     jwt_alg: Alg = "EdDSA",
 ) -> Credential:
-    """Issue in a savepoint: when a concurrent request has just issued the same credential
-    (same holder, achievement and predecessor), the unique issuance key refuses this one and
-    it raises Conflict, leaving the caller's transaction usable."""
-    key = issuance_key(holder, spec, replaces)
-    try:
-        with session.begin_nested():
-            return _issue(
-                session,
-                actor,
-                settings,
-                holder,
-                spec,
-                basis,
-                now or utcnow(),
-                replaces,
-                approval_id,
-                jwt_alg,
-                key,
-            )
-    except IntegrityError:
-        if session.scalar(select(Credential.id).where(Credential.issuance_key == key)) is None:
-            raise
-        raise Conflict(f"{spec.name} has just been issued to {holder.email}") from None
-
-
-def _issue(
-    session: Session,
-    actor: Actor,
-    settings: Settings,
-    holder: User,
-    spec: AchievementSpec,
-    basis: Basis,
-    now: datetime,
-    replaces: Credential | None,
-    approval_id: str | None,
-    jwt_alg: Alg,
-    key_of_issuance: str,
-) -> Credential:
-    _mirror(session, spec)  # the one row this credential refers to; issue_due syncs them all
-    base = issuer.base_url(settings)
-    cred_id = new_id()
-    status_list, index = status.allocate(session)
-    valid_until = None
-    if spec.validity_months is not None:
-        start = max(now, replaces.valid_until) if replaces and replaces.valid_until else now
-        valid_until = add_months(start, spec.validity_months)
-    related = []
-    if replaces is not None:
-        related = [RelatedCredential(credential_url(settings, replaces.id))]
-    doc = build_credential(
-        credential_id=credential_url(settings, cred_id),
-        issuer=issuer.issuer_profile(settings),
-        achievement=evidence.achievement_def(base, spec, catalog(settings).objectives),
-        result_descriptions=evidence.result_descriptions(base, spec),
-        subject_id=subject_id(holder),
-        subject_name=holder.display_name,
-        results=basis.results,
-        evidence=basis.evidence,
-        valid_from=now,
-        valid_until=valid_until,
-        status=StatusEntry(
-            id=f"{status.list_url(settings, status_list.id)}#{index}",
-            status_list_credential=status.list_url(settings, status_list.id),
-            status_list_index=index,
-        ),
-        name=spec.name,
-        related=related,
-    )
-    key = issuer.signing_key(session, settings)
-    signed = data_integrity.add_proof(
-        copy.deepcopy(doc), key, issuer.verification_method(settings, key.kid), now
-    )
-    cred = Credential(
-        id=cred_id,
-        holder_id=holder.id,
-        achievement_id=spec.id,
-        status="active",
-        valid_from=now,
-        valid_until=valid_until,
-        document=signed,
-        jwt=_sign_jwt(session, settings, doc, jwt_alg),
-        kid=key.kid,
-        status_list_id=status_list.id,
-        status_index=index,
-        replaces_id=replaces.id if replaces else None,
-        renewal_basis=basis.renewal,
-        issued_at=now,
-        issued_by=actor.email or "system",
-        approval_id=approval_id,
-        issuance_key=key_of_issuance,
-    )
-    session.add(cred)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "credentials.issued",
-        "credential",
-        cred.id,
-        after={
-            "holder": holder.email,
-            "achievement": spec.id,
-            "evidence": basis.evidence_key,
-            "replaces": cred.replaces_id,
-            "approval": approval_id,
-        },
-    )
-    return cred
+    """Issue ``spec`` to ``holder`` on ``basis``: sign it (Data Integrity proof and JWT),
+    take its status-list index, store and audit it; at most once per holder, achievement and
+    predecessor (see ``_once``)."""
+    now = now or utcnow()
+    key_of_issuance = issuance_key(holder, spec, replaces)
+    with _once(session, key_of_issuance, spec, holder):
+        _mirror(session, spec)  # the one row this credential refers to; issue_due syncs them all
+        base = issuer.base_url(settings)
+        cred_id = new_id()
+        status_list, index = status.allocate(session)
+        valid_until = None
+        if spec.validity_months is not None:
+            start = max(now, replaces.valid_until) if replaces and replaces.valid_until else now
+            valid_until = add_months(start, spec.validity_months)
+        related = []
+        if replaces is not None:
+            related = [RelatedCredential(credential_url(settings, replaces.id))]
+        doc = build_credential(
+            credential_id=credential_url(settings, cred_id),
+            issuer=issuer.issuer_profile(settings),
+            achievement=evidence.achievement_def(base, spec, catalog(settings).objectives),
+            result_descriptions=evidence.result_descriptions(base, spec),
+            subject_id=subject_id(holder),
+            subject_name=holder.display_name,
+            results=basis.results,
+            evidence=basis.evidence,
+            valid_from=now,
+            valid_until=valid_until,
+            status=StatusEntry(
+                id=f"{status.list_url(settings, status_list.id)}#{index}",
+                status_list_credential=status.list_url(settings, status_list.id),
+                status_list_index=index,
+            ),
+            name=spec.name,
+            related=related,
+        )
+        key = issuer.signing_key(session, settings)
+        signed = data_integrity.add_proof(
+            copy.deepcopy(doc), key, issuer.verification_method(settings, key.kid), now
+        )
+        cred = Credential(
+            id=cred_id,
+            holder_id=holder.id,
+            achievement_id=spec.id,
+            status="active",
+            valid_from=now,
+            valid_until=valid_until,
+            document=signed,
+            jwt=_sign_jwt(session, settings, doc, jwt_alg),
+            kid=key.kid,
+            status_list_id=status_list.id,
+            status_index=index,
+            replaces_id=replaces.id if replaces else None,
+            renewal_basis=basis.renewal,
+            issued_at=now,
+            issued_by=actor.email or "system",
+            approval_id=approval_id,
+            issuance_key=key_of_issuance,
+        )
+        session.add(cred)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "credentials.issued",
+            "credential",
+            cred.id,
+            after={
+                "holder": holder.email,
+                "achievement": spec.id,
+                "evidence": basis.evidence_key,
+                "replaces": cred.replaces_id,
+                "approval": approval_id,
+            },
+        )
+        return cred
 
 
 def jwt_with(session: Session, settings: Settings, cred: Credential, alg: Alg) -> str:
