@@ -46,6 +46,8 @@ class Portfolio:
     practicum: list[PortfolioItem] = field(default_factory=list)
     exams: list[PortfolioItem] = field(default_factory=list)
     exam_domains: dict[str, set[str]] = field(default_factory=dict)
+    lapsed: frozenset[str] = frozenset()
+    """Achievement codes whose every issued credential is expired, suspended or revoked."""
 
     def section(self, name: str) -> list[PortfolioItem]:
         items: list[PortfolioItem] = getattr(self, name)
@@ -57,14 +59,17 @@ class Portfolio:
     def evidence(self, sections: Collection[str] = EVIDENCE_SECTIONS) -> Evidence:
         """What the items in ``sections`` prove. A passed exam also satisfies a requirement
         for that track's credential, and a passed scenario for that scenario's badge, so a
-        learner whose credential is not yet issued is not shut out."""
+        learner whose credential is not yet issued is not shut out; but not once that
+        credential has been issued and has lapsed (expired, suspended or revoked): the exam
+        or scenario behind it then still evidences its objectives, not the credential."""
         objectives: set[str] = set()
         domains: set[str] = set()
         achievements: set[str] = set()
         for name in sections:
             for item in self.section(name):
                 objectives.update(item.objectives)
-                achievements.add(item.code)
+                if name == "credentials" or item.code not in self.lapsed:
+                    achievements.add(item.code)
                 if name == "exams":
                     domains.update(self.exam_domains.get(item.code, ()))
         return Evidence(frozenset(objectives), frozenset(domains), frozenset(achievements))
@@ -91,6 +96,12 @@ def _credential_items(held: list[HeldCredential]) -> list[PortfolioItem]:
             )
         )
     return items
+
+
+def _lapsed(held: list[HeldCredential]) -> frozenset[str]:
+    codes = {str(c.achievement_code) for c in held}
+    active = {str(c.achievement_code) for c in held if c.status == "active"}
+    return frozenset(codes - active)
 
 
 def _practicum_items(
@@ -183,6 +194,7 @@ def portfolios(
             practicum=_practicum_items(attempts[uid], scenarios),
             exams=exam_items,
             exam_domains=domains,
+            lapsed=_lapsed(held[uid]),
         )
     return out
 
