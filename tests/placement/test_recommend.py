@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from extender.placement import routes
 from extender.placement.recommend import (
     WEIGHTS,
     Evidence,
@@ -16,6 +19,7 @@ from extender.placement.recommend import (
     rank_postings,
     rank_seekers,
 )
+from extender.web import templating
 
 CODES = [f"CPEHR-{d}.{o}" for d in (1, 2, 3) for o in (1, 2, 3)]
 DOMAINS = ["CPEHR-1", "CPEHR-2", "CPEHR-3"]
@@ -162,3 +166,17 @@ def test_it_says_which_points_a_cold_start_learner_gets_half_of() -> None:
         2.5,
     )
     assert all("counts half" in parts[n].how for n in ("location", "availability", "kind"))
+
+
+def test_the_fit_headline_shows_the_score_its_parts_add_up_to() -> None:
+    """The headline is rounded as the parts are (one decimal), so 99.8 is not shown as 100."""
+    templating.register_template_dir(Path(routes.__file__).parent / "templates")
+    macro = templating.templates.env.get_template("placement/_fit.html").module.fit_block  # type: ignore[attr-defined]
+    shown = str(
+        macro(SimpleNamespace(score=99.84, eligible=True, reachable=True, reasons=(), parts=()))
+    )
+    assert "Fit 99.8/100" in shown
+    whole = str(
+        macro(SimpleNamespace(score=100.0, eligible=True, reachable=True, reasons=(), parts=()))
+    )
+    assert "Fit 100/100" in whole
