@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +22,55 @@ from extender.placement.recommend import Fit, Posting, Seeker, fit, rank_posting
 from extender.practicum.scenarios import ScenarioSpec
 
 
-def posting_of(opp: Opportunity) -> Posting:
+class _PostingFields(Protocol):
+    """What scoring reads of an opportunity: an ``Opportunity`` or a row of POSTING_COLUMNS."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def remote(self) -> bool: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lon(self) -> float | None: ...
+    @property
+    def schedule_days(self) -> list[str] | None: ...
+    @property
+    def starts_on(self) -> date | None: ...
+    @property
+    def ends_on(self) -> date | None: ...
+    @property
+    def required_competencies(self) -> list[str] | None: ...
+    @property
+    def preferred_competencies(self) -> list[str] | None: ...
+    @property
+    def required_credentials(self) -> list[str] | None: ...
+
+
+POSTING_COLUMNS = (
+    Opportunity.id,
+    Opportunity.published_at,
+    Opportunity.created_at,
+    Opportunity.kind,
+    Opportunity.remote,
+    Opportunity.lat,
+    Opportunity.lon,
+    Opportunity.schedule_days,
+    Opportunity.starts_on,
+    Opportunity.ends_on,
+    Opportunity.required_competencies,
+    Opportunity.preferred_competencies,
+    Opportunity.required_credentials,
+)
+
+
+def posting_of(opp: _PostingFields) -> Posting:
     return Posting(
         id=opp.id,
         published_at=opp.published_at or opp.created_at,
@@ -51,13 +101,14 @@ def why(
 def for_learner(
     session: Session, user: User, scenarios: Mapping[str, ScenarioSpec], limit: int = 10
 ) -> list[tuple[Fit, Opportunity]]:
-    opps = {
-        o.id: o
-        for o in session.scalars(select(Opportunity).where(Opportunity.status == "published"))
-    }
-    fits = rank_postings(
-        seeker_for(session, user, scenarios), (posting_of(o) for o in opps.values()), limit
-    )
+    """The ``limit`` best open opportunities for ``user``. Every published opportunity is
+    scored, from the columns scoring reads only (no descriptions, no ORM objects); the full
+    rows are loaded for the ones returned."""
+    rows = session.execute(select(*POSTING_COLUMNS).where(Opportunity.status == "published"))
+    postings = (posting_of(cast(_PostingFields, row)) for row in rows)
+    fits = rank_postings(seeker_for(session, user, scenarios), postings, limit)
+    ids = [f.posting.id for f in fits]
+    opps = {o.id: o for o in session.scalars(select(Opportunity).where(Opportunity.id.in_(ids)))}
     return [(f, opps[f.posting.id]) for f in fits]
 
 
