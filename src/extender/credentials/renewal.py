@@ -4,8 +4,11 @@ credential that names the old one (``relatedResource``, ``replaces_id``); the ol
 own dates and simply expires.
 
 Renewal opens ``renewal.window_months`` before ``validUntil`` and stays open after expiry.
-CE credits count when completed between the old credential's ``validFrom`` and now; a re-exam
-counts when passed after the window opened. A revoked or suspended credential is not renewed.
+CE credits count when completed in the old credential's validity period (``validFrom`` to
+``validUntil``, as its criteria say): credits recorded late still count if they were earned in
+time, but credits earned after expiry do not; a lapsed certification is renewed by passing the
+exam again, which counts when passed after the window opened. A revoked or suspended
+credential is not renewed.
 """
 
 from __future__ import annotations
@@ -46,6 +49,13 @@ def ce_activities(
     )
 
 
+def counted_ce(session: Session, cred: Credential, track: str, now: datetime) -> list[CeActivity]:
+    """The CE activities that count toward renewing ``cred``: completed in its validity
+    period (up to now while it runs)."""
+    until = min(now, cred.valid_until) if cred.valid_until else now
+    return ce_activities(session, cred.holder_id, track, cred.valid_from, until)
+
+
 def renewal_basis(
     session: Session,
     settings: Settings,
@@ -64,7 +74,7 @@ def renewal_basis(
                 part = evidence.exam_part(base, spec, exam)
                 part.renewal = "reexam"
                 return part
-    activities = ce_activities(session, cred.holder_id, spec.track, cred.valid_from, now)
+    activities = counted_ce(session, cred, spec.track, now)
     if activities and sum(a.credits for a in activities) >= spec.renewal.ce_credits:
         return evidence.ce_part(base, spec, activities)
     return None

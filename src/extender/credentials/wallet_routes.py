@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from extender.credentials import issuance, lifecycle, transcript
 from extender.credentials.public_routes import json_download, jwt_download, page_url
-from extender.credentials.renewal import ce_activities
+from extender.credentials.renewal import counted_ce
 from extender.db import utcnow
 from extender.web.deps import DB, AppSettings, CurrentPrincipal
 from extender.web.templating import flash, render
@@ -29,7 +29,7 @@ def wallet(
         spec = issuance.catalog(settings).achievements.get(cred.achievement_id)
         ce: float | None = None
         if spec is not None and spec.renewal is not None:
-            activities = ce_activities(db, principal.user.id, spec.track, cred.valid_from, now)
+            activities = counted_ce(db, cred, spec.track, now)
             ce = sum(a.credits for a in activities)
         items.append(
             {
