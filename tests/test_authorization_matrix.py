@@ -207,6 +207,7 @@ EXPECTED: dict[tuple[str, str], str | set[str]] = {
         "program_admin"
     },
     ("POST", "/programs/{org}/match/{round_id}/learners"): {"program_admin"},
+    ("POST", "/programs/{org}/match/{round_id}/learners/{user_id}/remove"): {"program_admin"},
     ("POST", "/programs/{org}/match/{round_id}/open"): {"program_admin"},
     ("POST", "/programs/{org}/match/{round_id}/run"): {"program_admin"},
     ("POST", "/programs/{org}/match/{round_id}/publish"): {"program_admin"},

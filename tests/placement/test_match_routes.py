@@ -15,7 +15,7 @@ from extender.placement import match_ranks
 from extender.placement import match_service as match
 from extender.placement.match_routes import parse_rank_form
 from tests.conftest import World, login
-from tests.placement.test_match_service import ADMIN, Round, open_round, opportunity
+from tests.placement.test_match_service import ADMIN, Round, open_round
 
 
 def make_round(engine: Engine, world: World) -> Round:
@@ -59,9 +59,10 @@ def test_it_answers_422_naming_an_unknown_opportunity(
         headers={"X-CSRF-Token": token},
     )
 
-    assert form.status_code == 422 and "unknown opportunity &#39;bogus-id&#39;" in form.text
+    assert form.status_code == 422
+    assert "opportunity &#39;bogus-id&#39; is not part of this round" in form.text
     assert api.status_code == 422
-    assert api.json()["error"]["message"] == "unknown opportunity 'bogus-id'"
+    assert api.json()["error"]["message"] == "opportunity 'bogus-id' is not part of this round"
 
 
 def test_it_answers_422_naming_a_closed_opportunity(
@@ -69,7 +70,8 @@ def test_it_answers_422_naming_a_closed_opportunity(
 ) -> None:
     r = make_round(engine, world)
     with unit_of_work(session_factory(engine)) as db:
-        closed = opportunity(db, world, "Shut clinic", status="closed")
+        closed = db.merge(r.opps[1])
+        closed.title, closed.status = "Shut clinic", "closed"
     token = login(client, "learner@example.org")
 
     api = client.post(
@@ -155,10 +157,85 @@ def test_it_creates_a_round_from_the_form(client: TestClient, world: World) -> N
     assert ok.status_code == 200 and "Winter" in ok.text
 
 
+def test_an_admin_removes_a_learner_from_the_round_page(
+    client: TestClient, engine: Engine, world: World
+) -> None:
+    r = make_round(engine, world)
+    me = world.users["learner"]
+    learner_token = login(client, "learner@example.org")
+    client.post(
+        f"/match/{r.rnd.id}/ranks", data={"csrf_token": learner_token, f"rank-{r.opps[0].id}": "1"}
+    )
+    client.cookies.clear()
+    token = login(client, "program_admin@example.org")
+    base = f"/programs/academy/match/{r.rnd.id}"
+    page = client.get(base).text
+    assert f'action="{base}/learners/{me.id}/remove"' in page
+    assert f"Remove {me.display_name}</button>" in page
+
+    response = client.post(
+        f"{base}/learners/{me.id}/remove", data={"csrf_token": token}, follow_redirects=False
+    )
+
+    assert response.status_code == 303 and response.headers["location"] == base
+    page = client.get(base).text
+    assert f"{me.display_name} removed, with their list" in page
+    assert f"/learners/{me.id}/remove" not in page
+    with session_factory(engine)() as db:
+        assert me.id not in {u.id for u in match.round_learners(db, r.rnd)}
+        assert me.id not in match_ranks.rank_lists(db, r.rnd, match_ranks.LEARNER)
+    again = client.post(f"{base}/learners/{me.id}/remove", data={"csrf_token": token})
+    assert again.status_code == 404 and f"learner {me.id} is not in this round" in again.text
+    client.cookies.clear()
+    login(client, "learner@example.org")
+    assert client.get(f"/match/{r.rnd.id}").status_code == 404
+
+
+def test_only_the_programs_admin_removes_learners(
+    client: TestClient, engine: Engine, world: World
+) -> None:
+    r = make_round(engine, world)
+    me = world.users["learner"].id
+    path = f"/match/{r.rnd.id}/learners/{me}/remove"
+
+    token = login(client, "instructor@example.org")
+    assert f"/learners/{me}/remove" not in client.get(f"/programs/academy/match/{r.rnd.id}").text
+    assert client.post(f"/programs/academy{path}", data={"csrf_token": token}).status_code == 403
+    client.cookies.clear()
+    token = login(client, "other_admin@example.org")
+    assert client.post(f"/programs/academy{path}", data={"csrf_token": token}).status_code == 403
+    assert (
+        client.post(f"/programs/other-academy{path}", data={"csrf_token": token}).status_code == 404
+    )
+    with session_factory(engine)() as db:
+        assert me in {u.id for u in match.round_learners(db, r.rnd)}
+
+
+def test_a_published_round_has_no_remove_buttons(
+    client: TestClient, engine: Engine, world: World
+) -> None:
+    r = make_round(engine, world)
+    with unit_of_work(session_factory(engine)) as db:
+        rnd = db.merge(r.rnd)
+        match.run(db, ADMIN, rnd)
+        match.publish(db, ADMIN, rnd)
+    token = login(client, "program_admin@example.org")
+    base = f"/programs/academy/match/{r.rnd.id}"
+    me = world.users["learner"].id
+
+    assert "/remove" not in client.get(base).text
+    response = client.post(f"{base}/learners/{me}/remove", data={"csrf_token": token})
+    assert response.status_code == 409 and "published" in response.text
+
+
 # --- the rank-form parser -----------------------------------------------------------------------
 
 
-@given(st.dictionaries(st.text("abc0123", min_size=1, max_size=5), st.integers(1, 10**6)))
+@given(
+    st.dictionaries(
+        st.text("abc0123", min_size=1, max_size=5), st.integers(1, match_ranks.MAX_RANKS)
+    )
+)
 def test_it_orders_ids_by_their_numbers(ranks: dict[str, int]) -> None:
     unique = {k: v for k, v in ranks.items() if list(ranks.values()).count(v) == 1}
     fields = {f"rank-{k}": f" {v} " for k, v in unique.items()} | {"rank-blank": "", "other": "3"}

@@ -10,6 +10,10 @@ authorization by role happens in the routes.
 The round rules that setting a round up (`match_service`) shares with ranking live here too:
 which opportunities and learners take part, whether a round may still change, dropping a stale
 result, and the round's audit trail.
+
+Nothing here tells a user about a round, opportunity or learner they have no business seeing:
+another organization's opportunity, a round one is not part of, or an id that is not in the
+round all answer the same way, naming only the id the user sent.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from extender.accounts import audit
 from extender.accounts.audit import Actor
 from extender.accounts.models import Role, User
 from extender.db import utcnow
-from extender.errors import Conflict, Forbidden, InvalidInput, NotFound
+from extender.errors import Conflict, InvalidInput, NotFound
 from extender.placement.match_models import MatchLearner, MatchOpportunity, MatchRank, MatchRound
 from extender.placement.models import Opportunity
 
 LEARNER, SITE = "learner", "site"
+MAX_RANKS = 10_000
+"""The longest rank list, and so the highest position a rank form may give (gaps allowed)."""
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -56,18 +62,27 @@ def is_participant(session: Session, rnd: MatchRound, user: User) -> bool:
     return session.scalar(stmt) is not None
 
 
+def site_not_found(round_id: str, opportunity_id: str) -> NotFound:
+    """The one answer for a site a recruiter may not open: no such round, no such opportunity
+    in it, or another organization's. Like elsewhere, 404 rather than 403, naming only the ids
+    that were sent, so nobody can probe which rounds and opportunities exist."""
+    return NotFound(f"no opportunity {opportunity_id} that you rank for in match round {round_id}")
+
+
 def site_for_recruiter(
     session: Session, rnd: MatchRound, user: User, opportunity_id: str
 ) -> Opportunity:
     """The round's opportunity, if ``user`` recruits for the organization that offers it."""
     opp = session.get(Opportunity, opportunity_id)
-    if opp is None or participation(session, rnd, opp.id) is None:
-        raise NotFound(f"no opportunity {opportunity_id} in this round")
-    if not any(
-        m.organization_id == opp.org_id and m.role == Role.EMPLOYER_RECRUITER
-        for m in user.memberships
+    if (
+        opp is None
+        or participation(session, rnd, opp.id) is None
+        or not any(
+            m.organization_id == opp.org_id and m.role == Role.EMPLOYER_RECRUITER
+            for m in user.memberships
+        )
     ):
-        raise Forbidden(f"only recruiters of the organization offering {opp.title!r} rank for it")
+        raise site_not_found(rnd.id, opportunity_id)
     return opp
 
 
@@ -77,10 +92,13 @@ def site_for_recruiter(
 def submit_learner_ranks(
     session: Session, actor: Actor, rnd: MatchRound, learner: User, opportunity_ids: Sequence[str]
 ) -> None:
-    """A learner's own list of the round's opportunities, best first; replaces any earlier one."""
-    _check_rankable(rnd)
+    """A learner's own list of the round's opportunities, best first; replaces any earlier one.
+
+    Whether the learner takes part is checked first, so someone outside the round learns
+    nothing about it (not even its title or status)."""
     if not is_participant(session, rnd, learner):
-        raise NotFound(f"you are not taking part in {rnd.title!r}")
+        raise NotFound(f"no match round {rnd.id} that you take part in")
+    _check_rankable(rnd)
     save_rank_list(session, actor, rnd, LEARNER, learner.id, opportunity_ids)
 
 
@@ -92,9 +110,10 @@ def submit_site_ranks(
     opportunity_id: str,
     learner_ids: Sequence[str],
 ) -> None:
-    """A recruiter's list of learners for one of their organization's opportunities."""
-    _check_rankable(rnd)
+    """A recruiter's list of learners for one of their organization's opportunities; whether
+    they may rank for it is checked before anything about the round is said."""
     opp = site_for_recruiter(session, rnd, recruiter, opportunity_id)
+    _check_rankable(rnd)
     save_rank_list(session, actor, rnd, SITE, opp.id, learner_ids)
 
 
@@ -109,9 +128,16 @@ def save_rank_list(
     """Check every entry, then replace the ranker's list. Callers have authorized the ranker."""
     check_changeable(rnd)
     ids = list(ranked_ids)
-    repeated = next((i for n, i in enumerate(ids) if i in ids[:n]), None)
-    if repeated is not None:
-        raise InvalidInput(f"{repeated!r} is ranked more than once", field="ranks")
+    if len(ids) > MAX_RANKS:
+        raise InvalidInput(
+            f"a rank list can have at most {MAX_RANKS} entries; this one has {len(ids)}",
+            field="ranks",
+        )
+    seen: set[str] = set()
+    for ranked in ids:
+        if ranked in seen:
+            raise InvalidInput(f"{ranked!r} is ranked more than once", field="ranks")
+        seen.add(ranked)
     check = _check_ranked_opportunity if side == LEARNER else _check_ranked_learner
     for ranked in ids:
         check(session, rnd, ranked)
@@ -142,23 +168,23 @@ def save_rank_list(
 
 
 def _check_ranked_opportunity(session: Session, rnd: MatchRound, opportunity_id: str) -> None:
-    opp = known_opportunity(session, opportunity_id, field="ranks")
+    """Only an opportunity of the round is named by its title (the learner sees those on their
+    page); any other id, whether it exists or not, gets the same answer."""
+    opp = session.get(Opportunity, opportunity_id)
+    if opp is None or participation(session, rnd, opp.id) is None:
+        raise InvalidInput(
+            f"opportunity {opportunity_id!r} is not part of this round", field="ranks"
+        )
     if opp.status == "closed":
         raise InvalidInput(f"opportunity {opp.title!r} ({opp.id}) is closed", field="ranks")
-    if participation(session, rnd, opp.id) is None:
-        raise InvalidInput(
-            f"opportunity {opp.title!r} ({opp.id}) is not part of this round", field="ranks"
-        )
 
 
 def _check_ranked_learner(session: Session, rnd: MatchRound, learner_id: str) -> None:
+    """Names no one: an unknown id and a user outside the round get the same answer."""
     user = session.get(User, learner_id)
-    if user is None:
-        raise InvalidInput(f"unknown learner {learner_id!r}", field="ranks")
-    if not is_participant(session, rnd, user):
+    if user is None or not is_participant(session, rnd, user):
         raise InvalidInput(
-            f"learner {user.display_name} ({user.id}) is not taking part in this round",
-            field="ranks",
+            f"learner {learner_id!r} is not taking part in this round", field="ranks"
         )
 
 
@@ -183,13 +209,6 @@ def audit_round(
     after: dict[str, Any] | None = None,
 ) -> None:
     audit.record(session, actor, action, "match_round", rnd.id, before=before, after=after)
-
-
-def known_opportunity(session: Session, opportunity_id: str, *, field: str) -> Opportunity:
-    opp = session.get(Opportunity, opportunity_id)
-    if opp is None:
-        raise InvalidInput(f"unknown opportunity {opportunity_id!r}", field=field)
-    return opp
 
 
 def participation(

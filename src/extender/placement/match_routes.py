@@ -38,18 +38,25 @@ Recruiter = Annotated[Principal, Depends(require(Role.EMPLOYER_RECRUITER))]
 def parse_rank_form(fields: Mapping[str, str], prefix: str) -> list[str]:
     """Turn form fields ``<prefix><id> = <position>`` into ids ordered by position.
 
-    A blank box means "not ranked". Positions must be distinct whole numbers from 1; gaps are
-    allowed, since only the order counts.
+    A blank box means "not ranked". Positions must be distinct whole numbers from 1 to
+    ``ranks.MAX_RANKS``; gaps are allowed, since only the order counts. A very long digit string
+    is refused before it is converted, so no input size reaches ``int()``.
     """
     ranked: dict[int, str] = {}
+    limit = ranks.MAX_RANKS
     for name, raw in fields.items():
         text = raw.strip()
         if not name.startswith(prefix) or not text:
             continue
         ident = name[len(prefix) :]
-        if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        if (
+            not (text.isascii() and text.isdigit())
+            or len(text) > len(str(limit)) + 3
+            or not 1 <= int(text) <= limit
+        ):
             raise InvalidInput(
-                f"rank {raw!r} for {ident!r} must be a whole number from 1", field=name
+                f"rank {_shown(raw)!r} for {ident!r} must be a whole number from 1 to {limit}",
+                field=name,
             )
         position = int(text)
         if position in ranked:
@@ -58,6 +65,11 @@ def parse_rank_form(fields: Mapping[str, str], prefix: str) -> list[str]:
             )
         ranked[position] = ident
     return [ranked[p] for p in sorted(ranked)]
+
+
+def _shown(raw: str, limit: int = 20) -> str:
+    """A user's text for an error message, cut short if it is long."""
+    return raw if len(raw) <= limit else raw[:limit] + "…"
 
 
 async def _form_fields(request: Request) -> dict[str, str]:
@@ -150,6 +162,7 @@ def round_page(
             "learner_lists": learner_lists,
             "site_lists": site_lists,
             "capacity": match.capacity,
+            "max_capacity": match.MAX_CAPACITY,
             "result": result,
             "summary": match.result_summary(rnd) if rnd.result else None,
             "addable": match.addable_opportunities(db, rnd) if rnd.status != "published" else [],
@@ -170,10 +183,7 @@ def add_opportunity(
     capacity: Annotated[str, Form()] = "",
 ) -> Response:
     rnd = match.round_in_program(db, principal.org, round_id)
-    text = capacity.strip()
-    if text and not (text.isascii() and text.isdigit()):
-        raise InvalidInput(f"capacity {capacity!r} must be a whole number", field="capacity")
-    match.add_opportunity(db, principal.actor, rnd, opportunity, int(text) if text else None)
+    match.add_opportunity(db, principal.actor, rnd, opportunity, match.parse_capacity(capacity))
     db.commit()
     flash(request, "Opportunity added.")
     return RedirectResponse(_round_url(rnd, org), status_code=303)
@@ -211,6 +221,17 @@ def add_learners(
         message = f"{added} learner{'s' if added != 1 else ''} added."
     db.commit()
     flash(request, message)
+    return RedirectResponse(_round_url(rnd, org), status_code=303)
+
+
+@router.post("/programs/{org}/match/{round_id}/learners/{user_id}/remove")
+def remove_learner(
+    request: Request, db: DB, principal: ProgramAdmin, org: str, round_id: str, user_id: str
+) -> Response:
+    rnd = match.round_in_program(db, principal.org, round_id)
+    user = match.remove_learner(db, principal.actor, rnd, user_id)
+    db.commit()
+    flash(request, f"{user.display_name} removed, with their list and every rank that named them.")
     return RedirectResponse(_round_url(rnd, org), status_code=303)
 
 
@@ -310,7 +331,9 @@ async def learner_ranks(request: Request, db: DB, principal: Learner, round_id: 
 
 
 class RankListIn(BaseModel):
-    ranks: list[str] = Field(description="ids of the round's opportunities, best first")
+    ranks: list[str] = Field(
+        description="ids of the round's opportunities, best first", max_length=ranks.MAX_RANKS
+    )
 
 
 @router.post("/api/v1/match/{round_id}/ranks", summary="Submit your rank list for a match round")
@@ -323,11 +346,20 @@ def learner_ranks_api(
     return {"round": rnd.id, "ranks": body.ranks}
 
 
+def _site_round(db: DB, round_id: str, opportunity_id: str) -> MatchRound:
+    """The round of a site page; a missing round answers exactly like a site the recruiter may
+    not open, so the answer does not tell which round ids exist."""
+    rnd = db.get(MatchRound, round_id)
+    if rnd is None:
+        raise ranks.site_not_found(round_id, opportunity_id)
+    return rnd
+
+
 @router.get("/match/{round_id}/sites/{opportunity_id}", response_class=HTMLResponse)
 def site_page(
     request: Request, db: DB, principal: Recruiter, round_id: str, opportunity_id: str
 ) -> Response:
-    rnd = match.get_round(db, round_id)
+    rnd = _site_round(db, round_id, opportunity_id)
     opp = ranks.site_for_recruiter(db, rnd, principal.user, opportunity_id)
     learners = match.round_learners(db, rnd)
     mine = ranks.rank_lists(db, rnd, ranks.SITE).get(opp.id, [])
@@ -356,7 +388,8 @@ def site_page(
 async def site_ranks(
     request: Request, db: DB, principal: Recruiter, round_id: str, opportunity_id: str
 ) -> Response:
-    rnd = match.get_round(db, round_id)
+    rnd = _site_round(db, round_id, opportunity_id)
+    ranks.site_for_recruiter(db, rnd, principal.user, opportunity_id)  # 404 before anything else
     ranked = parse_rank_form(await _form_fields(request), "rank-")
     ranks.submit_site_ranks(db, principal.actor, rnd, principal.user, opportunity_id, ranked)
     db.commit()

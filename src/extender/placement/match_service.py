@@ -27,7 +27,6 @@ from extender.placement.match_ranks import (
     check_changeable,
     invalidate_result,
     is_participant,
-    known_opportunity,
     participation,
     rank_lists,
 )
@@ -37,6 +36,8 @@ from extender.placement.notify import announce_match
 
 MATCHABLE_KINDS = ("shadowing", "internship")
 OPEN_STATUSES = ("draft", "collecting", "run")
+MAX_CAPACITY = 1000
+"""A round's capacity override has the same bounds as an opportunity's slots (1 to 1000)."""
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -83,6 +84,33 @@ def round_opportunities(
 
 def capacity(mo: MatchOpportunity, opp: Opportunity) -> int:
     return mo.capacity if mo.capacity is not None else opp.slots
+
+
+def _capacity_out_of_range() -> InvalidInput:
+    return InvalidInput(
+        f"capacity must be a whole number from 1 to {MAX_CAPACITY}", field="capacity"
+    )
+
+
+def check_capacity(value: int | None) -> int | None:
+    """A capacity override, or None for "the opportunity's slots"; refused outside 1 to
+    MAX_CAPACITY (a larger number would not even fit the database's integer column)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CAPACITY:
+        raise _capacity_out_of_range()
+    return value
+
+
+def parse_capacity(text: str) -> int | None:
+    """A capacity typed into a form: blank for none, otherwise as `check_capacity`. Very long
+    digit strings are refused before conversion, so no size of input reaches ``int()``."""
+    text = text.strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise _capacity_out_of_range()
+    return check_capacity(int(text))
 
 
 def round_learners(session: Session, rnd: MatchRound) -> list[User]:
@@ -156,15 +184,18 @@ def add_opportunity(
     capacity_override: int | None = None,
 ) -> MatchOpportunity:
     check_changeable(rnd)
-    opp = known_opportunity(session, opportunity_id, field="opportunity")
-    if opp.kind not in MATCHABLE_KINDS or opp.status != "published":
+    capacity_override = check_capacity(capacity_override)
+    opp = session.get(Opportunity, opportunity_id)
+    if opp is None or opp.status != "published":
+        # A draft or closed opportunity of another organization is not the program's to see:
+        # answer as for an unknown id, without its title.
+        raise InvalidInput(f"no published opportunity {opportunity_id!r}", field="opportunity")
+    if opp.kind not in MATCHABLE_KINDS:
         raise InvalidInput(
-            f"opportunity {opp.title!r} is a {opp.status} {opp.kind} opportunity; only published "
+            f"opportunity {opp.title!r} is a {opp.kind} opportunity; only published "
             f"{' and '.join(MATCHABLE_KINDS)} opportunities can join a match",
             field="opportunity",
         )
-    if capacity_override is not None and capacity_override < 1:
-        raise InvalidInput("a capacity must be at least 1", field="capacity")
     if participation(session, rnd, opp.id) is not None:
         raise Conflict(f"opportunity {opp.title!r} is already in this round")
     mo = MatchOpportunity(round_id=rnd.id, opportunity_id=opp.id, capacity=capacity_override)
@@ -229,6 +260,29 @@ def add_cohort_learners(session: Session, actor: Actor, rnd: MatchRound) -> int:
     session.flush()
     audit_round(session, actor, rnd, "match.add_learners", after={"added": len(added)})
     return len(added)
+
+
+def remove_learner(session: Session, actor: Actor, rnd: MatchRound, user_id: str) -> User:
+    """Take a learner out, with their own rank list and every site's rank of them; like
+    removing an opportunity, allowed until the round is published (a stored result is
+    discarded). Returns the learner."""
+    check_changeable(rnd)
+    ml = session.scalar(
+        select(MatchLearner).where(MatchLearner.round_id == rnd.id, MatchLearner.user_id == user_id)
+    )
+    user = session.get(User, user_id) if ml is not None else None
+    if ml is None or user is None:
+        raise NotFound(f"learner {user_id} is not in this round")
+    session.execute(
+        delete(MatchRank).where(MatchRank.round_id == rnd.id, MatchRank.learner_id == user_id)
+    )
+    session.delete(ml)
+    invalidate_result(rnd)
+    session.flush()
+    audit_round(
+        session, actor, rnd, "match.remove_learner", before={"learner": user.email, "id": user.id}
+    )
+    return user
 
 
 def open_ranking(session: Session, actor: Actor, rnd: MatchRound) -> None:
