@@ -9,11 +9,17 @@ Stages and who may move them:
                                                                    declines an offer)
     any open stage -> withdrawn (the learner)
     any open stage -> declined  (the recruiter: not this time)
+    withdrawn -> applied        (the learner applies again, while the opportunity is published)
+
+Once an opportunity is closed nothing moves forward (no screening, interview, offer or
+acceptance); declining and withdrawing stay possible. A declined application is final: the
+learner cannot reopen it. Messages stay readable in every stage, but none can be sent on a
+withdrawn application, and the learner sends none on a declined one.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +49,8 @@ LEARNER_MOVES: dict[str, frozenset[str]] = {
     "interview": frozenset({"withdrawn"}),
     "offer": frozenset({"accepted", "declined", "withdrawn"}),
 }
+# Moves that take an application further; none is possible once the opportunity is closed.
+FORWARD = frozenset({"screening", "interview", "offer", "accepted"})
 MAX_NOTE = 4000
 
 
@@ -57,12 +65,19 @@ def _recruiter_link(org: Organization, app: Application) -> str:
 def apply(
     session: Session, actor: Actor, user: User, opp: Opportunity, note: str
 ) -> tuple[Application, bool]:
-    """Apply once. Returns the application and whether it is new; applying again returns
-    the existing application unchanged."""
+    """Apply once. Returns the application and whether it is new or reopened.
+
+    Applying again while the application is active (or accepted) returns it unchanged.
+    Applying again after withdrawing reopens it with the new note (a blank note keeps the
+    previous one) while the opportunity is published. A declined application is final."""
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"the note is longer than {MAX_NOTE} characters", field="note")
     existing = _existing(session, opp, user)
     if existing is not None:
+        if existing.stage == "withdrawn":
+            return existing, _reopen(session, actor, user, opp, existing, note)
+        if existing.stage == "declined":
+            raise Conflict(_declined_refusal(session, user, opp, existing))
         return existing, False
     if opp.status != "published":
         raise Conflict(f"this opportunity is {opp.status}; it does not take applications")
@@ -96,6 +111,45 @@ def apply(
     return app, True
 
 
+def _reopen(
+    session: Session, actor: Actor, user: User, opp: Opportunity, app: Application, note: str
+) -> bool:
+    """Withdrawn -> applied, as a stage change; False when a concurrent request of the same
+    learner reopened it first (a double click), so the reopening is announced once."""
+    if opp.status != "published":
+        raise Conflict(
+            f"this opportunity is {opp.status}; your withdrawn application cannot be reopened"
+        )
+    text = note.strip() or app.note
+    # Conditional on the stage, so two racing requests reopen (and notify) once.
+    result = session.execute(
+        update(Application)
+        .where(Application.id == app.id, Application.stage == "withdrawn")
+        .values(stage="applied", note=text, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(app)
+    if int(getattr(result, "rowcount", 0) or 0) != 1:
+        return False
+    _record_move(session, actor, app, "withdrawn", "applied", user)
+    session.expire(app, ["history"])
+    org = session.get(Organization, opp.org_id)
+    assert org is not None
+    notify_recruiters(
+        session, org, f"{user.display_name} applied again to {opp.title}", _recruiter_link(org, app)
+    )
+    return True
+
+
+def _declined_refusal(session: Session, user: User, opp: Opportunity, app: Application) -> str:
+    last = app.history[-1] if app.history else None
+    if last is not None and last.to_stage == "declined" and last.by_user_id == user.id:
+        return f"you declined the offer for {opp.title}; a declined application cannot be reopened"
+    org = session.get(Organization, opp.org_id)
+    name = org.name if org is not None else "the organization"
+    return f"{name} declined your application to {opp.title}; it cannot be reopened"
+
+
 def _existing(session: Session, opp: Opportunity, user: User) -> Application | None:
     return session.scalar(
         select(Application).where(
@@ -108,6 +162,13 @@ def _move(session: Session, actor: Actor, app: Application, to: str, by: User) -
     before = app.stage
     app.stage = to
     app.updated_at = utcnow()
+    _record_move(session, actor, app, before, to, by)
+
+
+def _record_move(
+    session: Session, actor: Actor, app: Application, before: str, to: str, by: User
+) -> None:
+    """The stage history entry and the audit record of one stage change."""
     session.add(
         StageChange(application_id=app.id, from_stage=before, to_stage=to, by_user_id=by.id)
     )
@@ -147,6 +208,11 @@ def recruiter_move(
     if to not in allowed:
         raise Conflict(_refusal(app.stage, to, allowed))
     opp = app.opportunity
+    if to in FORWARD and opp.status != "published":
+        raise Conflict(
+            f"{opp.title} is {opp.status}; its applications cannot move to {to} "
+            "(they can still be declined)"
+        )
     if to == "offer" and accepted_count(session, opp) >= opp.slots:
         raise Conflict(f"all {opp.slots} slots of {opp.title} are filled")
     _move(session, actor, app, to, recruiter)
@@ -172,6 +238,11 @@ def learner_move(
     if to not in allowed:
         raise Conflict(_refusal(app.stage, to, allowed))
     opp = app.opportunity
+    if to in FORWARD and opp.status != "published":
+        raise Conflict(
+            f"{opp.title} is {opp.status}; this offer can no longer be accepted "
+            "(you can still decline it or withdraw)"
+        )
     if to == "accepted" and accepted_count(session, opp) >= opp.slots:
         raise Conflict(
             f"all {opp.slots} slots of {opp.title} are filled; this offer can no longer be accepted"
@@ -188,6 +259,29 @@ def learner_move(
         session, org, f"{learner.display_name} {verb} {opp.title}", _recruiter_link(org, app)
     )
     return app
+
+
+def recruiter_moves(app: Application) -> frozenset[str]:
+    """The stages a recruiter may move ``app`` to now (for the buttons of the page)."""
+    allowed = RECRUITER_MOVES.get(app.stage, frozenset())
+    return allowed if app.opportunity.status == "published" else allowed - FORWARD
+
+
+def learner_moves(app: Application) -> frozenset[str]:
+    """The stages the learner may move ``app`` to now (for the buttons of the page)."""
+    allowed = LEARNER_MOVES.get(app.stage, frozenset())
+    return allowed if app.opportunity.status == "published" else allowed - FORWARD
+
+
+def message_refusal(app: Application, side: str) -> str | None:
+    """Why ``side`` ("learner" or "recruiter") cannot send a message on ``app``, or None."""
+    if app.stage == "withdrawn":
+        return "this application was withdrawn; its messages can be read but no new ones sent"
+    if side == "learner" and app.stage == "declined":
+        return (
+            "this application was declined; its messages can be read but you cannot send new ones"
+        )
+    return None
 
 
 def _refusal(stage: str, to: str, allowed: frozenset[str]) -> str:
@@ -207,6 +301,9 @@ def send_message(
     side: str,
     org: Organization,
 ) -> ApplicationMessage:
+    refusal = message_refusal(app, side)
+    if refusal is not None:
+        raise Conflict(refusal)
     text = body.strip()
     if not text:
         raise InvalidInput("the message is empty", field="body")

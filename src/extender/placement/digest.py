@@ -1,6 +1,7 @@
 """The digest of new matches: for each learner with a profile, the opportunities published
-since their last digest that fit (every requirement met, within reach, a wanted kind), sent
-as one mail through the outbox and noted in-app. Run by ``extender placement digest``."""
+since their last digest that fit (every requirement met, within reach, a wanted kind) and
+that they have not applied to, sent as one mail through the outbox and noted in-app. Run by
+``extender placement digest``."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from extender.accounts.models import User
 from extender.db import utcnow
 from extender.placement import portfolio as portfolios
 from extender.placement import profiles
-from extender.placement.models import LearnerProfile, Opportunity
+from extender.placement.models import Application, LearnerProfile, Opportunity
 from extender.placement.notify import notify
 from extender.placement.recommend import Fit, rank_postings
 from extender.placement.recommendations import posting_of
@@ -38,7 +39,13 @@ def new_matches(
     scenarios: Mapping[str, ScenarioSpec],
     now: datetime,
 ) -> list[tuple[Fit, Opportunity]]:
+    """The fitting opportunities published since the last digest that the learner has not
+    applied to (an application in any stage, withdrawn or declined included, leaves them out).
+    The digest mail and the home page's new matches both come from here."""
     since = profile.last_digest_at or (now - FIRST_DIGEST_LOOKBACK)
+    applied = exists().where(
+        Application.opportunity_id == Opportunity.id, Application.user_id == profile.user_id
+    )
     fresh = {
         o.id: o
         for o in session.scalars(
@@ -46,6 +53,7 @@ def new_matches(
                 Opportunity.status == "published",
                 Opportunity.published_at > since,
                 Opportunity.published_at <= now,
+                ~applied,
             )
         )
     }

@@ -218,7 +218,8 @@ def my_application(request: Request, db: DB, principal: Learner, application_id:
             "app": app,
             "org": db.get(Organization, app.opportunity.org_id),
             "messages": applications.messages(db, app),
-            "moves": sorted(applications.LEARNER_MOVES.get(app.stage, ())),
+            "moves": sorted(applications.learner_moves(app)),
+            "refusal": applications.message_refusal(app, "learner"),
         },
     )
 

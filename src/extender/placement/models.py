@@ -80,8 +80,9 @@ class SavedOpportunity(Base):
 class LearnerProfile(Base):
     """What a learner says about themselves, and who may see each part of their portfolio.
 
-    Each ``show_*`` column is one of ``VISIBILITY``: hidden, shown to employers the learner
-    applied to, or shown to every employer. New profiles show nothing to any employer until
+    Each ``show_*`` column is one of ``VISIBILITY``: hidden, shown to organizations the
+    learner holds an open application to (neither withdrawn nor declined), or shown to every
+    employer. New profiles show nothing to any employer until
     the learner applies to one (or opts in to "employers")."""
 
     __tablename__ = "learner_profiles"

@@ -1,9 +1,10 @@
 """Learner profiles and who may see them.
 
 Each portfolio section (profile details, credentials, practicum, exams) has its own setting:
-``hidden`` (no employer), ``applied`` (recruiters of organizations the learner applied to;
-the default) or ``employers`` (every recruiter). A recruiter asking for a profile that shows
-them nothing gets 404, the same answer as for a learner who does not exist."""
+``hidden`` (no employer), ``applied`` (recruiters of organizations the learner holds an
+application to that is neither withdrawn nor declined; the default) or ``employers`` (every
+recruiter). A recruiter asking for a profile that shows them nothing gets 404, the same
+answer as for a learner who does not exist."""
 
 from __future__ import annotations
 
@@ -106,13 +107,19 @@ def seeker(profile: LearnerProfile | None, evidence: Evidence) -> Seeker:
     )
 
 
+# Applications that no longer share anything: withdrawn by the learner, or declined (by the
+# recruiter, or an offer the learner turned down).
+ENDED = ("withdrawn", "declined")
+
+
 def _live_applications_to(org: Organization) -> tuple[ColumnElement[bool], ...]:
     """A learner shares the "applied" sections with an organization while they hold an
-    application to it that they have not withdrawn."""
+    application to it that is neither withdrawn nor declined; sections shown to every
+    employer stay visible either way."""
     return (
         Application.opportunity_id == Opportunity.id,
         Opportunity.org_id == org.id,
-        Application.stage != "withdrawn",
+        Application.stage.not_in(ENDED),
     )
 
 

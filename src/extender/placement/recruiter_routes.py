@@ -233,7 +233,8 @@ def applicant(
             "book": portfolio.portfolio(db, user.id, scenarios_of(request)) if shared else None,
             "fit": recs.candidate_fit(db, org, app.opportunity, user, scenarios_of(request)),
             "messages": applications.messages(db, app),
-            "moves": sorted(applications.RECRUITER_MOVES.get(app.stage, ())),
+            "moves": sorted(applications.recruiter_moves(app)),
+            "refusal": applications.message_refusal(app, "recruiter"),
         },
     )
 
