@@ -97,7 +97,7 @@ def test_offline_verification_uses_only_the_given_files(
     run("export", cred_id, "--format", "jwt", "--out", str(cred_file))
     with unit_of_work(session_factory(engine)) as s:
         (tmp_path / "jwks.json").write_text(json.dumps(jwks(public_keys(s))))
-        listing = status.signed_list_credential(s, settings, "revocation-1")
+        listing = status.signed_list_credential(s, settings, _status_list_of(cred_id, tmp_path))
     (tmp_path / "status.json").write_text(json.dumps(listing))
     keys = ["--keys", str(tmp_path / "jwks.json")]
     code, output = run(
@@ -110,6 +110,14 @@ def test_offline_verification_uses_only_the_given_files(
     assert (
         run("verify", str(cred_file), "--offline", "--keys", str(tmp_path / "empty.json"))[0] == 2
     )
+
+
+def _status_list_of(cred_id: str, tmp_path: Path) -> str:
+    """The status list a credential names (e.g. ``message-<id>``), from its exported JSON."""
+    exported = tmp_path / "for-status.json"
+    run("export", cred_id, "--format", "json", "--out", str(exported))
+    url = json.loads(exported.read_text())["credentialStatus"]["statusListCredential"]
+    return str(url).rsplit("/", 1)[1]
 
 
 def test_revoke_and_rotate(cred_id: str, tmp_path: Path) -> None:
@@ -176,3 +184,73 @@ def test_an_unusable_key_file_exits_2_with_a_message(
     code, output = run("verify", str(cred_file), "--offline", "--keys", str(tmp_path / "keys.json"))
     assert code == 2, output
     assert "error:" in output and "Traceback" not in output
+
+
+def test_offline_verification_with_the_published_jwks(
+    cred_id: str, tmp_path: Path, engine: Engine, settings: Settings
+) -> None:
+    """The JWKS as served (each kid the full verification method id the JWTs carry) works
+    offline for both formats."""
+    from extender.credentials.issuer import published_jwks
+
+    list_id = _status_list_of(cred_id, tmp_path)
+    with unit_of_work(session_factory(engine)) as s:
+        (tmp_path / "jwks.json").write_text(json.dumps(published_jwks(s, settings)))
+        listing = status.signed_list_credential(s, settings, list_id)
+    (tmp_path / "status.json").write_text(json.dumps(listing))
+    for fmt in ("json", "jwt"):
+        cred_file = tmp_path / f"c.{fmt}"
+        run("export", cred_id, "--format", fmt, "--out", str(cred_file))
+        code, output = run(
+            "verify",
+            str(cred_file),
+            "--offline",
+            "--keys",
+            str(tmp_path / "jwks.json"),
+            "--status-list",
+            str(tmp_path / "status.json"),
+        )
+        assert code == 0, output
+
+
+def _poisoned(doc: dict[str, object]) -> dict[str, object]:
+    related = "https://example.org/vocab#related"
+    doc["evidence"] = [
+        {"id": f"_:b{i}", "type": ["Evidence"], related: [{"@id": f"_:b{j}"} for j in range(7)]}
+        for i in range(7)
+    ]
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda doc: "[" * 5_000 + "]" * 5_000, "nested more than 64 levels deep"),
+        (lambda doc: '{"a":' * 100 + "1" + "}" * 100, "nested more than 64 levels deep"),
+        (lambda doc: json.dumps(_poisoned(doc)), "blank node identifier '_:b"),
+        (
+            lambda doc: json.dumps({**doc, "description": "x" * 300_000}),
+            "at most 262144 bytes (256 KiB) are accepted",
+        ),
+    ],
+)
+@pytest.mark.parametrize("offline", [False, True])
+def test_a_hostile_file_fails_the_format_check_and_exits_1(
+    cred_id: str, tmp_path: Path, make: object, reason: str, offline: bool
+) -> None:
+    """The same limits as the API, reported as a failed format check (no traceback)."""
+    exported = tmp_path / "c.json"
+    run("export", cred_id, "--format", "json", "--out", str(exported))
+    assert callable(make)
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(make(json.loads(exported.read_text())))
+    (tmp_path / "jwks.json").write_text(
+        '{"keys": [{"kid": "k", "kty": "OKP", "crv": "Ed25519", '
+        '"x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}'
+    )
+    options = ["--offline", "--keys", str(tmp_path / "jwks.json")] if offline else []
+    code, output = run("verify", str(hostile), *options)
+    assert code == 1, output
+    assert "Traceback" not in output
+    assert "FAIL format: " in output and reason in output
+    assert "NOT VALID" in output

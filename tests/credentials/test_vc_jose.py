@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from extender.credentials.vc import IssuerKey, decode_jwt, encode_jwt
 from extender.credentials.vc.encoding import b64url_decode, b64url_encode
-from extender.credentials.vc.jose import verify_signature
+from extender.credentials.vc.jose import JwsError, parse_jws, verify_signature
 from extender.credentials.vc.keys import public_key_from_jwk
 from tests.credentials.test_vc_golden import _keys
 
@@ -63,8 +63,11 @@ def _forge(header: dict[str, Any], signature: str = "c2ln") -> str:
     ("header", "reason"),
     [
         ({"alg": "none", "kid": f"{DID}#k"}, "alg 'none' is refused"),
-        ({"alg": "NONE", "kid": f"{DID}#k"}, "alg 'none' is refused"),
+        ({"alg": "NONE", "kid": f"{DID}#k"}, "alg 'NONE' is refused"),
         ({"alg": "HS256", "kid": f"{DID}#k"}, "alg 'HS256' is not supported"),
+        ({"alg": 5, "kid": f"{DID}#k"}, "JWT alg 5 is not an algorithm name"),
+        ({"alg": None, "kid": f"{DID}#k"}, "JWT alg null is not an algorithm name"),
+        ({"alg": ["EdDSA"], "kid": f"{DID}#k"}, 'JWT alg ["EdDSA"] is not an algorithm name'),
         ({"kid": f"{DID}#k"}, "no 'alg'"),
         ({"alg": "EdDSA"}, "no 'kid'"),
         ({"alg": "EdDSA", "kid": f"{DID}#k", "typ": "JWT"}, "typ 'JWT' is not 'vc+jwt'"),
@@ -82,6 +85,31 @@ def test_alg_none_with_empty_signature_is_refused() -> None:
     payload, check = decode_jwt(token, _resolver())
     assert payload is None
     assert "alg 'none' is refused" in check.reason
+
+
+@pytest.mark.parametrize(
+    ("alg", "reason"),
+    [
+        ("none", "JWT alg 'none' is refused: the token is not signed (empty signature)"),
+        (5, "JWT alg 5 is not an algorithm name (EdDSA or RS256 only) (empty signature)"),
+        ("HS256", "JWT alg 'HS256' is not supported (EdDSA or RS256 only) (empty signature)"),
+        ("EdDSA", "JWT has an empty signature"),
+    ],
+)
+def test_an_unsigned_token_is_refused_for_its_alg_first(alg: Any, reason: str) -> None:
+    """The structure-only parse (what the verifier's format check uses) names the bad alg
+    before the empty signature."""
+    token = f"{_part({'alg': alg, 'kid': f'{DID}#k'})}.{_part(CLAIMS)}."
+    with pytest.raises(JwsError) as caught:
+        parse_jws(token, check_header=False)
+    assert caught.value.message == reason
+
+
+def test_a_payload_nested_too_deeply_is_refused_not_raised() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    token = f"{_part({'alg': 'EdDSA', 'kid': f'{DID}#k'})}.{b64url_encode(deep.encode())}.c2ln"
+    payload, check = decode_jwt(token, _resolver())
+    assert payload is None and check.reason == "JWT payload is nested too deeply to be read"
 
 
 def test_kid_the_resolver_does_not_know_is_refused() -> None:

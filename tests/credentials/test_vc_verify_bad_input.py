@@ -51,13 +51,32 @@ def test_jwt_with_alg_none_is_never_valid() -> None:
     token = f"{_part({'alg': 'none', 'typ': 'vc+jwt'})}.{_part(WORLD.credential())}."
     report = WORLD.verify(token)
     assert not report.valid
-    assert "empty signature" in report.check("format").reason
+    assert report.check("format").reason == (
+        "neither JSON nor a JWT: JWT alg 'none' is refused: the token is not signed "
+        "(empty signature)"
+    )
     token = (
         f"{_part({'alg': 'none', 'kid': WORLD.method(WORLD.ed)})}.{_part(WORLD.credential())}.AA"
     )
     report = WORLD.verify(token)
     assert not report.valid and report.format == "jwt"
     assert "alg 'none' is refused" in report.check("signature").reason
+
+
+@pytest.mark.parametrize(
+    ("alg", "reason"),
+    [
+        (5, "JWT alg 5 is not an algorithm name (EdDSA or RS256 only)"),
+        (None, "JWT alg null is not an algorithm name (EdDSA or RS256 only)"),
+        ("None", "JWT alg 'None' is refused: the token is not signed"),
+        ("HS256", "JWT alg 'HS256' is not supported (EdDSA or RS256 only)"),
+    ],
+)
+def test_a_bad_jwt_alg_is_named_as_it_is(alg: Any, reason: str) -> None:
+    header = {"alg": alg, "kid": WORLD.method(WORLD.ed), "typ": "vc+jwt"}
+    report = WORLD.verify(f"{_part(header)}.{_part(WORLD.credential())}.AA")
+    assert report.format == "jwt" and not report.valid
+    assert report.check("signature").reason == reason
 
 
 def test_jwt_with_a_mismatched_kid_fails_signature() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from extender.accounts.audit import Actor
 from extender.config import get_settings
 from extender.db import get_engine, session_factory, unit_of_work
 from extender.errors import DomainError
+
+if TYPE_CHECKING:
+    from extender.credentials.vc.verify import VerificationReport
 
 app = typer.Typer(help="Credentials commands.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -105,18 +108,32 @@ def _read_json(path: Path, what: str) -> Any:
         return json.loads(_read(path, what))
     except json.JSONDecodeError as exc:
         _fail(f"the {what} {path} is not JSON: {exc}")
+    except RecursionError:
+        _fail(f"the {what} {path} is nested too deeply to be read")
 
 
 def _document(text: str) -> dict[str, Any] | str:
+    from extender.credentials.vc.verify import MAX_DOCUMENT_BYTES
+
     stripped = text.strip()
+    if len(stripped.encode("utf-8")) > MAX_DOCUMENT_BYTES:
+        return stripped  # refused, with its size, by the verifier's format check
     if stripped.startswith(("{", "[", '"')):
         try:
             value = json.loads(stripped)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return stripped  # reported by the verifier's format check
         if isinstance(value, dict | str):
             return value
     return stripped
+
+
+def _print_report(report: VerificationReport) -> NoReturn:
+    for check in report.checks:
+        mark = "[green]pass[/]" if check.passed else "[red]FAIL[/]"
+        out.print(f"{mark} {check.name}: {check.reason}", highlight=False)
+    out.print("VALID" if report.valid else "NOT VALID", highlight=False)
+    raise typer.Exit(code=0 if report.valid else 1)
 
 
 @app.command("verify")
@@ -130,12 +147,18 @@ def verify(
 ) -> None:
     """Check signature, issuer key, dates, status and OB 3.0 schema; exit 0 valid, 1 not."""
     from extender.credentials import verification
+    from extender.credentials.vc.verify import refused_early
 
     if offline and keys is None:
         _fail("--offline needs --keys FILE (the issuer's JWKS or DID document)")
     if not offline and (keys is not None or status_list):
         _fail("--keys and --status-list are for --offline verification")
     document = _document(_read(file, "credential file"))
+    # Too large, too deeply nested, blank-node ids...: the same limits as the API, reported
+    # as a failed format check before any key, status list or database is looked at.
+    early = refused_early(document)
+    if early is not None:
+        _print_report(early)
     if offline:
         assert keys is not None
         try:
@@ -153,11 +176,7 @@ def verify(
                 session.rollback()
         except DomainError as exc:
             _fail(exc.message)
-    for check in report.checks:
-        mark = "[green]pass[/]" if check.passed else "[red]FAIL[/]"
-        out.print(f"{mark} {check.name}: {check.reason}", highlight=False)
-    out.print("VALID" if report.valid else "NOT VALID", highlight=False)
-    raise typer.Exit(code=0 if report.valid else 1)
+    _print_report(report)
 
 
 @app.command("revoke")

@@ -9,6 +9,7 @@ verifies.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -124,6 +125,17 @@ def all_keys(session: Session) -> list[IssuerKeyRow]:
 
 def public_keys(session: Session) -> list[IssuerKey]:
     return [_public(row) for row in all_keys(session)]
+
+
+def published_jwks(session: Session, settings: Settings) -> dict[str, Any]:
+    """The JWK Set served at /.well-known/jwks.json. Each key's ``kid`` is its verification
+    method id, ``did:web:<host>#<thumbprint>``: the ``kid`` our JWT headers carry and the id of
+    the method in the DID document, so a JOSE library finds a JWT's key by exact ``kid``
+    match. The thumbprint alone (the fragment) still resolves in our own verifier."""
+    document = vckeys.jwks(public_keys(session))
+    for entry in document["keys"]:
+        entry["kid"] = verification_method(settings, str(entry["kid"]))
+    return document
 
 
 def key_resolver(session: Session, settings: Settings) -> Callable[[str], IssuerKey | None]:

@@ -4,10 +4,10 @@ API and the public page of a credential its holder chose to share, with its down
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from extender.accounts.models import User
@@ -16,7 +16,7 @@ from extender.credentials import issuance, issuer, lifecycle, status, verificati
 from extender.credentials.certificate import certificate_pdf
 from extender.credentials.models import Credential
 from extender.credentials.vc.did import did_document
-from extender.credentials.vc.keys import jwks
+from extender.credentials.vc.verify import MAX_DOCUMENT_BYTES, MAX_NESTING, nesting_problem
 from extender.errors import InvalidInput
 from extender.web.deps import DB, AppSettings, MaybePrincipal
 from extender.web.templating import render
@@ -31,7 +31,7 @@ JWT_TYPES = ("application/vc+jwt", "application/jwt", "text/plain")
 def jwks_document(db: DB, settings: AppSettings) -> JSONResponse:
     issuer.ensure_keys(db, settings)
     db.commit()
-    return JSONResponse(jwks(issuer.public_keys(db)))
+    return JSONResponse(issuer.published_jwks(db, settings))
 
 
 @router.get("/.well-known/did.json", tags=["credentials"], summary="Issuer did:web document")
@@ -58,6 +58,32 @@ def status_list(request: Request, db: DB, settings: AppSettings, list_id: str) -
     return JSONResponse(doc, media_type="application/vc+ld+json")
 
 
+TOO_LARGE = (
+    f"a credential to verify is at most {MAX_DOCUMENT_BYTES} bytes "
+    f"({MAX_DOCUMENT_BYTES // 1024} KiB)"
+)
+TOO_DEEP = f"the body is nested more than {MAX_NESTING} levels deep"
+
+
+async def _verify_body(request: Request) -> bytes:
+    """The request body, read on the event loop (I/O only) and refused with 413 past
+    MAX_DOCUMENT_BYTES: by the declared Content-Length, or while it streams in."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES:
+        raise HTTPException(413, TOO_LARGE)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_DOCUMENT_BYTES:
+            raise HTTPException(413, TOO_LARGE)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+VerifyBody = Annotated[bytes, Depends(_verify_body)]
+
+
 def _parse_verify_body(content_type: str, body: bytes) -> dict[str, Any] | str:
     if not body.strip():
         raise InvalidInput("send a credential: a JSON object or a JWT string", field="body")
@@ -68,8 +94,12 @@ def _parse_verify_body(content_type: str, body: bytes) -> dict[str, Any] | str:
             raise InvalidInput("the JWT is not UTF-8 text", field="body") from None
     try:
         value = json.loads(body)
+    except RecursionError:
+        raise InvalidInput(TOO_DEEP, field="body") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}", field="body") from None
+    if nesting_problem(value):
+        raise InvalidInput(TOO_DEEP, field="body")
     if isinstance(value, dict | str):
         return value
     raise InvalidInput(
@@ -81,10 +111,18 @@ def _parse_verify_body(content_type: str, body: bytes) -> dict[str, Any] | str:
     "/api/v1/verify",
     tags=["credentials"],
     summary="Verify a credential: each check reported separately",
-    responses={422: {"description": "the body is neither a JSON credential nor a JWT"}},
+    responses={
+        413: {"description": f"the body is larger than {MAX_DOCUMENT_BYTES} bytes"},
+        422: {
+            "description": "the body is neither a JSON credential nor a JWT, or is nested "
+            f"more than {MAX_NESTING} levels deep"
+        },
+    },
 )
-async def verify_api(request: Request, db: DB, settings: AppSettings) -> JSONResponse:
-    document = _parse_verify_body(request.headers.get("content-type", ""), await request.body())
+def verify_api(request: Request, body: VerifyBody, db: DB, settings: AppSettings) -> JSONResponse:
+    # A plain def: FastAPI runs it in the thread pool, so verifying (CPU-bound JSON-LD work)
+    # never blocks the event loop and other requests are served meanwhile.
+    document = _parse_verify_body(request.headers.get("content-type", ""), body)
     report = verification.verify_local(db, settings, document)
     db.rollback()
     return JSONResponse(verification.report_json(report))

@@ -32,6 +32,10 @@ class JwsError(InvalidInput):
     """A token that is not a well-formed compact JWS of ours."""
 
 
+class JwsTooDeep(JwsError):
+    """A header or payload nested too deeply for the JSON reader."""
+
+
 @dataclass(frozen=True)
 class ParsedJws:
     header: dict[str, Any]
@@ -80,6 +84,8 @@ def _decode_object(part: str, what: str) -> dict[str, Any]:
         raise JwsError(f"JWT {what} is not base64url: {exc}") from exc
     try:
         value = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise JwsTooDeep(f"JWT {what} is nested too deeply to be read") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise JwsError(f"JWT {what} is not JSON: {exc}") from exc
     if not isinstance(value, dict):
@@ -87,15 +93,28 @@ def _decode_object(part: str, what: str) -> dict[str, Any]:
     return value
 
 
+def alg_problem(header: dict[str, Any]) -> str | None:
+    """Why the header's alg cannot be accepted, naming the value it has, or None."""
+    if "alg" not in header:
+        return "JWT header has no 'alg'"
+    alg = header["alg"]
+    if not isinstance(alg, str):
+        shown = json.dumps(alg, ensure_ascii=False)
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        return f"JWT alg {shown} is not an algorithm name (EdDSA or RS256 only)"
+    if alg.lower() == "none":
+        return f"JWT alg {alg!r} is refused: the token is not signed"
+    if alg not in SUPPORTED_ALGS:
+        return f"JWT alg {alg[:40]!r} is not supported (EdDSA or RS256 only)"
+    return None
+
+
 def header_problem(header: dict[str, Any]) -> str | None:
     """Why this JOSE header cannot be accepted, or None."""
-    alg = header.get("alg")
-    if alg is None:
-        return "JWT header has no 'alg'"
-    if not isinstance(alg, str) or alg.lower() == "none":
-        return "JWT alg 'none' is refused: the token is not signed"
-    if alg not in SUPPORTED_ALGS:
-        return f"JWT alg {alg!r} is not supported (EdDSA or RS256 only)"
+    problem = alg_problem(header)
+    if problem:
+        return problem
     if "crit" in header:
         return f"JWT header has critical extensions {header['crit']!r} we do not know"
     if not isinstance(header.get("kid"), str) or not header["kid"]:
@@ -125,7 +144,9 @@ def parse_jws(token: str | bytes, *, check_header: bool = True) -> ParsedJws:
     except EncodingError as exc:
         raise JwsError(f"JWT signature is not base64url: {exc}") from exc
     if not signature:
-        raise JwsError("JWT has an empty signature")
+        # An unsigned token's first problem is its alg (typically 'none'): say so.
+        problem = alg_problem(header)
+        raise JwsError(f"{problem} (empty signature)" if problem else "JWT has an empty signature")
     signing_input = f"{parts[0]}.{parts[1]}".encode("ascii")
     return ParsedJws(header, payload, signing_input, signature)
 
