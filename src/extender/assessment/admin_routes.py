@@ -117,26 +117,46 @@ def item_status(
 
 @pages.get("/exams/admin/forms/{form_id}/report", response_class=HTMLResponse)
 def form_report(request: Request, db: DB, principal: Committee, form_id: str) -> Response:
+    """Reading the report writes nothing: the bank's statistics change only by the POST below."""
     form = forms.get_form(db, form_id)
     result = report.build_report(db, form)
-    report.store_statistics(db, result)
-    db.commit()
-    s = result.summary
-    width = max(1, len(s.histogram))
-    plot = charts.histogram(
-        list(s.histogram),
-        [str(i) for i in range(width)],
-        f"Score distribution, {form.name}",
-        f"Raw scores of {result.sittings} sittings; the dashed line is the cut at "
-        f"{result.cut_raw}. The table gives the statistics.",
-        marker=result.cut_raw,
-        marker_label=f"cut {result.cut_raw}",
-    )
-    params = irt_scoring.report_parameters(db, form, result.versions)
+    if result.adaptive is not None:
+        a = result.adaptive
+        plot = charts.histogram(
+            list(a.histogram),
+            [str(100 + report.SCALED_BIN * i) for i in range(len(a.histogram))],
+            f"Scaled score distribution, {form.name}",
+            f"Scaled scores of {result.sittings} adaptive sittings in bins of "
+            f"{report.SCALED_BIN}; the dashed line is the cut at 300. The table gives the "
+            "statistics.",
+            marker=(300 - 100) // report.SCALED_BIN,
+            marker_label="cut 300",
+        )
+    else:
+        assert result.summary is not None and result.cut_raw is not None
+        s = result.summary
+        width = max(1, len(s.histogram))
+        plot = charts.histogram(
+            list(s.histogram),
+            [str(i) for i in range(width)],
+            f"Score distribution, {form.name}",
+            f"Raw scores of {result.sittings} sittings; the dashed line is the cut at "
+            f"{result.cut_raw}. The table gives the statistics.",
+            marker=result.cut_raw,
+            marker_label=f"cut {result.cut_raw}",
+        )
+    params = irt_scoring.report_parameters(db, form, result.versions) if result.versions else None
     irt_plots = None
     if params is not None:
+        if form.kind == "adaptive" and form.adaptive is not None:
+            information = irt.test_information_svg(
+                irt_scoring.pool_parameters(form.adaptive["pool"]),
+                title=f"Pool information, {form.name}",
+            )
+        else:
+            information = irt.test_information_svg(params, title=f"Test information, {form.name}")
         irt_plots = {
-            "tif": irt.test_information_svg(params, title=f"Test information, {form.name}"),
+            "tif": information,
             "icc": irt.icc_svg(
                 params,
                 list(range(min(6, len(result.versions)))),
@@ -145,6 +165,9 @@ def form_report(request: Request, db: DB, principal: Committee, form_id: str) ->
         }
     dif: list[MantelHaenszelDif | None] = (
         list(result.dif) if result.dif else [None] * len(result.versions)
+    )
+    expected: list[float | None] = (
+        list(result.expected_p) if result.expected_p else [None] * len(result.versions)
     )
     return render(
         request,
@@ -156,16 +179,25 @@ def form_report(request: Request, db: DB, principal: Committee, form_id: str) ->
             "irt_plots": irt_plots,
             "params": params,
             "track": curriculum.get_track_by_id(db, form.track_id),
-            "rows": list(
-                zip(
-                    result.versions,
-                    result.items.items,
-                    dif,
-                    strict=True,
-                )
-            ),
+            "rows": list(zip(result.versions, result.items.items, dif, expected, strict=True)),
         },
     )
+
+
+@pages.post("/exams/admin/forms/{form_id}/report/statistics")
+def store_report_statistics(
+    request: Request, db: DB, principal: Committee, form_id: str
+) -> Response:
+    """Write a fixed form's p-values and point-biserials to the bank: explicit and audited."""
+    form = forms.get_form(db, form_id)
+    updated = report.store_statistics(db, principal.actor, report.build_report(db, form))
+    db.commit()
+    flash(
+        request,
+        f"Saved the p-values and point-biserials of {updated} items to the bank; form "
+        "assembly uses them from now on.",
+    )
+    return RedirectResponse(f"/exams/admin/forms/{form_id}/report", status_code=303)
 
 
 @pages.get("/exams/admin/forms/{form_id}/report.csv")
@@ -319,14 +351,36 @@ def run_calibration(
         f"Calibration {'converged' if run.converged else 'did NOT converge'} "
         f"after {run.iterations} iterations; review it below.",
     )
-    return RedirectResponse(f"/exams/admin/{track}/calibrations", status_code=303)
+    return RedirectResponse(f"/exams/admin/calibrations/{run.id}", status_code=303)
+
+
+@pages.get("/exams/admin/calibrations/{run_id}", response_class=HTMLResponse)
+def calibration_run(request: Request, db: DB, principal: Committee, run_id: str) -> Response:
+    """One run's parameters, SEs, fit, flags and warnings, above the approve button."""
+    run = calibration.get_run(db, run_id)
+    return render(
+        request,
+        "assessment/calibration_run.html",
+        principal,
+        {
+            "track": curriculum.get_track_by_id(db, run.track_id),
+            "review": calibration.review(db, run),
+        },
+    )
 
 
 @pages.post("/exams/admin/calibrations/{run_id}/approve")
 def approve_calibration(request: Request, db: DB, principal: Committee, run_id: str) -> Response:
     run = calibration.get_run(db, run_id)
+    losing = calibration.losing_parameters(db, run) if run.status == "pending" else []
     changed = calibration.approve(db, principal.actor, run)
     db.commit()
     track = curriculum.get_track_by_id(db, run.track_id)
-    flash(request, f"Approved: {changed} items now carry these IRT parameters.")
+    shown = ", ".join(losing[:10]) + (f" and {len(losing) - 10} more" if len(losing) > 10 else "")
+    cleared = (
+        f" {len(losing)} items the run does not cover lost their parameters: {shown}."
+        if losing
+        else ""
+    )
+    flash(request, f"Approved: {changed} items now carry these IRT parameters.{cleared}")
     return RedirectResponse(f"/exams/admin/{track.code}/calibrations", status_code=303)
