@@ -1,4 +1,5 @@
-"""The demo holders: one valid (shared), one expired, one revoked; seeding twice adds nothing."""
+"""The demo holders: one valid (shared), one expired, one revoked; seeding twice adds nothing.
+Their credentials carry the 2-bit "message" status entry, and the published list says so."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from extender.accounts.audit import Actor
 from extender.assessment import bank, forms
 from extender.assessment.models import ExamSession
 from extender.config import Settings
-from extender.credentials import demo, issuance, lifecycle, verification
+from extender.credentials import demo, issuance, lifecycle, status, verification
+from extender.credentials.vc.status_list import MIN_ENTRIES, BitstringStatusList
 from extender.curriculum import service as curriculum
 from tests.conftest import CONTENT_DIR
 
@@ -54,6 +56,19 @@ def test_the_demo_shows_every_state(db: Session, catalog: None, settings: Settin
         for state, (cred, _) in states.items()
     }
     assert failed == {"valid": [], "expired": ["validity"], "revoked": ["status"]}
+    revoked = states["revoked"][0]
+    reason = verification.verify_stored(db, settings, revoked).check("status").reason
+    assert reason.startswith("revoked (status 0x2;")
+    # Every demo credential is of the form issued now, on the message list that is served.
+    for state, (cred, _) in states.items():
+        entry = cred.document["credentialStatus"]
+        assert (entry["statusPurpose"], entry["statusSize"]) == ("message", 2), state
+        listing = status.signed_list_credential(db, settings, f"message-{cred.status_list_id}")
+        assert listing["id"] == entry["statusListCredential"]
+        bits = BitstringStatusList.decode(
+            listing["credentialSubject"]["encodedList"], min_length=MIN_ENTRIES * 2
+        )
+        assert bits.get_value(cred.status_index, 2) == (2 if state == "revoked" else 0)
     assert demo.seed(db, settings, date.today()) == []
     holder = accounts.find_user_by_email(db, demo.HOLDERS[0].email)
     assert holder is not None

@@ -77,6 +77,19 @@ def test_it_issues_an_exam_only_certification_automatically(
     assert doc["issuer"]["id"] == "did:web:127.0.0.1%3A8000"
     assert doc["id"] == f"http://127.0.0.1:8000/credentials/{cred.id}"
     assert cred.valid_until is not None and cred.valid_until.year == cred.valid_from.year + 2
+    entry = doc["credentialStatus"]
+    assert entry["statusPurpose"] == "message" and entry["statusSize"] == 2
+    assert (
+        entry["statusListCredential"]
+        == f"http://127.0.0.1:8000/status/message-{cred.status_list_id}"
+    )
+    assert entry["statusListIndex"] == str(cred.status_index)
+    assert [m["message"] for m in entry["statusMessage"]] == [
+        "active",
+        "suspended",
+        "revoked",
+        "undefined",
+    ]
     for form in (cred.document, cred.jwt):
         report = verification.verify_local(db, settings, form)
         assert report.valid, [c for c in report.checks if not c.passed]

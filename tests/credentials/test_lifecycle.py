@@ -1,5 +1,7 @@
-"""After issuance: revocation and suspension through the status lists, key rotation, expiry,
-and renewal by continuing education or re-examination."""
+"""After issuance: revocation and suspension through the status lists (the 2-bit message list
+of new credentials, and the 1-bit revocation list with its suspension twin that credentials
+issued before it name), key rotation, expiry, and renewal by continuing education or
+re-examination."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from extender.accounts.audit import Actor
 from extender.config import Settings
-from extender.credentials import issuance, issuer, lifecycle, verification
-from extender.credentials.models import Credential
+from extender.credentials import issuance, issuer, lifecycle, status, verification
+from extender.credentials.models import Credential, StatusList
 from extender.credentials.requirements import add_months
+from extender.credentials.vc import data_integrity, jose
+from extender.credentials.vc.ob3 import credential_digest
 from extender.credentials.vc.verify import VerificationReport
-from extender.errors import Conflict, InvalidInput
+from extender.errors import Conflict, InvalidInput, NotFound
 from tests.conftest import World
 from tests.credentials.factories import passed_exam
 
@@ -46,7 +50,7 @@ def test_revocation_makes_verification_fail_on_status(
         report = verification.verify_local(db, settings, form)
         assert not report.valid
         assert _failed(report).keys() == {"status"}
-        assert _failed(report)["status"].startswith("revoked")
+        assert _failed(report)["status"].startswith("revoked (status 0x2; status list updated")
     with pytest.raises(Conflict):
         lifecycle.change_status(db, STAFF, cred, "reinstate", "oops")
 
@@ -55,9 +59,84 @@ def test_suspension_is_reversible(db: Session, world: World, settings: Settings)
     cred = _cphit(db, world, settings)
     lifecycle.change_status(db, STAFF, cred, "suspend", "under review")
     report = verification.verify_local(db, settings, cred.document)
-    assert "suspended" in _failed(report)["status"]
+    assert _failed(report)["status"].startswith("suspended (status 0x1;")
+    # Any verifier holding the published list sees it: no twin list is needed.
+    assert _offline(db, settings, cred).check("status").reason.startswith("suspended")
     lifecycle.change_status(db, STAFF, cred, "reinstate", "review closed")
     assert verification.verify_local(db, settings, cred.document).valid
+    assert _offline(db, settings, cred).valid
+
+
+def _offline(db: Session, settings: Settings, cred: Credential, *names: str) -> VerificationReport:
+    """A generic verifier with the issuer's keys and the published lists ``names`` (by
+    default, the one the credential names)."""
+    keys = {k.kid: k for k in issuer.public_keys(db)}
+    url = cred.document["credentialStatus"]["statusListCredential"]
+    names = names or (url.rsplit("/", 1)[1],)
+    lists = [status.signed_list_credential(db, settings, name) for name in names]
+    return verification.verify_offline(cred.document, keys, lists)
+
+
+def _as_issued_before_message_lists(db: Session, settings: Settings, cred: Credential) -> str:
+    """Rewrite a credential into the form issued before message lists: a 1-bit revocation
+    entry on a "revocation" list (published with its suspension twin), signed as then."""
+    legacy = StatusList(id="legacy1", purpose="revocation", length=status.LIST_LENGTH, used=1)
+    db.add(legacy)
+    db.flush()
+    index = 777
+    url = status.list_url(settings, legacy.id, "revocation")
+    doc = {k: v for k, v in cred.document.items() if k != "proof"}
+    doc["credentialStatus"] = {
+        "id": f"{url}#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": str(index),
+        "statusListCredential": url,
+    }
+    key = issuer.signing_key(db, settings)
+    method = issuer.verification_method(settings, key.kid)
+    cred.document = data_integrity.add_proof(doc, key, method, cred.issued_at)
+    cred.jwt = jose.encode_jwt(doc, key, method)
+    cred.status_list_id, cred.status_index = legacy.id, index
+    db.flush()
+    return legacy.id
+
+
+def test_an_older_revocation_entry_credential_keeps_verifying_as_before(
+    db: Session, world: World, settings: Settings
+) -> None:
+    cred = _cphit(db, world, settings)
+    legacy = _as_issued_before_message_lists(db, settings, cred)
+    for form in (cred.document, cred.jwt):
+        report = verification.verify_local(db, settings, form)
+        assert report.valid, _failed(report)
+        assert "not revoked" in report.check("status").reason
+        assert "not suspended" in report.check("status").reason  # the twin list, checked too
+    with pytest.raises(NotFound):
+        status.signed_list_credential(db, settings, f"message-{legacy}")
+    # Our own verification checks the suspension twin; a generic verifier given the list the
+    # credential names sees only revocations (as before: documented).
+    lifecycle.change_status(db, STAFF, cred, "suspend", "under review")
+    assert (
+        "suspended (status list updated"
+        in _failed(verification.verify_local(db, settings, cred.document))["status"]
+    )
+    assert _offline(db, settings, cred).valid
+    lifecycle.change_status(db, STAFF, cred, "reinstate", "review closed")
+    assert verification.verify_local(db, settings, cred.document).valid
+    lifecycle.change_status(db, STAFF, cred, "revoke", "exam irregularity")
+    for report in (
+        verification.verify_local(db, settings, cred.jwt),
+        _offline(db, settings, cred),
+    ):
+        assert _failed(report).keys() == {"status"}
+        assert _failed(report)["status"].startswith("revoked (status list updated")
+    # New credentials never go to the older list.
+    other = world.users["other_learner"]
+    passed_exam(db, other, "CPHIT", NOW - timedelta(hours=1))
+    (fresh,) = issuance.issue_due(db, STAFF, other.id, settings)
+    assert isinstance(fresh, Credential) and fresh.status_list_id != legacy
+    assert fresh.document["credentialStatus"]["statusPurpose"] == "message"
 
 
 def test_rotation_keeps_old_credentials_verifiable(
@@ -125,7 +204,14 @@ def test_renewal_by_ce_credits_issues_a_linked_credential(
     (renewed,) = issuance.issue_due(db, STAFF, learner.id, settings)
     assert isinstance(renewed, Credential)
     assert renewed.replaces_id == cred.id and renewed.renewal_basis == "ce"
-    assert renewed.document["relatedResource"][0]["id"].endswith(cred.id)
+    assert renewed.document["relatedResource"] == [
+        {
+            "id": f"http://127.0.0.1:8000/credentials/{cred.id}",
+            # VC 2.0: a related resource carries a digest; that of the stored signed document.
+            "digestMultibase": credential_digest(cred.document),
+        }
+    ]
+    assert credential_digest(cred.document).startswith("zQm")
     assert cred.valid_until is not None and renewed.valid_until == add_months(cred.valid_until, 24)
     ce = [e for e in renewed.document["evidence"] if e["genre"] == "Continuing education"]
     assert len(ce) == 3

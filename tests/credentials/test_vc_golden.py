@@ -1,8 +1,10 @@
 """Golden tests of the credential core: an Extender credential, secured as a Data Integrity
 proof and as VC-JOSE JWTs, verifies; each single tampering fails the right check.
 
-The `VcWorld` here (an issuer with an Ed25519 and an RSA key, signed revocation and suspension
-lists) is shared with the other test_vc_* modules."""
+The `VcWorld` here (an issuer with an Ed25519 and an RSA key, a signed 2-bit "message" list as
+Extender publishes now, and the 1-bit revocation and suspension lists of older credentials) is
+shared with the other test_vc_* modules. Its credentials carry the entry Extender issues: one
+"message" entry of 2 bits (active, suspended, revoked)."""
 
 from __future__ import annotations
 
@@ -37,6 +39,9 @@ from extender.credentials.vc import (
 )
 from extender.credentials.vc.did import verification_method_id
 from extender.credentials.vc.encoding import b64url_decode, b64url_encode
+from extender.credentials.vc.ob3 import StatusMessage
+from extender.credentials.vc.schema import validate_ob3
+from extender.credentials.vc.status_list import MIN_ENTRIES
 from extender.credentials.vc.verify import CHECK_NAMES
 
 HOST = "credentials.example.org:8443"
@@ -45,6 +50,14 @@ ISSUED = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 UNTIL = datetime(2028, 3, 1, 9, 30, tzinfo=UTC)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 INDEX = 4242
+ACTIVE, SUSPENDED, REVOKED = 0, 1, 2
+MESSAGES = (
+    StatusMessage(0, "active"),
+    StatusMessage(1, "suspended"),
+    StatusMessage(2, "revoked"),
+    StatusMessage(3, "undefined"),
+)
+MESSAGES_JSON = [{"status": hex(m.status), "message": m.message} for m in MESSAGES]
 
 
 @cache
@@ -59,8 +72,9 @@ class VcWorld:
     ed: IssuerKey
     rsa: IssuerKey
     outsider: IssuerKey
-    revoked: set[int] = field(default_factory=set)
-    suspended: set[int] = field(default_factory=set)
+    revoked: set[int] = field(default_factory=set)  # 1-bit revocation list (older entries)
+    suspended: set[int] = field(default_factory=set)  # 1-bit suspension list
+    statuses: dict[int, int] = field(default_factory=dict)  # 2-bit message list: index -> value
     lists: dict[str, dict[str, Any] | str] = field(default_factory=dict)
 
     def method(self, key: IssuerKey) -> str:
@@ -78,18 +92,34 @@ class VcWorld:
             bits = BitstringStatusList()
             for index in indices:
                 bits.set(index)
-            url = self.list_url(purpose)
-            doc = status_list_credential(url, self.did, bits.encode(), purpose, changed)
-            self.lists[url] = (
-                encode_jwt(doc, self.ed, self.method(self.ed))
-                if as_jwt
-                else add_proof(doc, self.ed, self.method(self.ed), changed)
-            )
+            self._publish(purpose, bits, as_jwt=as_jwt, changed=changed)
+        message = BitstringStatusList(MIN_ENTRIES * 2)
+        for index, value in self.statuses.items():
+            message.set_value(index, 2, value)
+        self._publish("message", message, as_jwt=as_jwt, changed=changed)
+
+    def _publish(
+        self, purpose: str, bits: BitstringStatusList, *, as_jwt: bool, changed: datetime
+    ) -> None:
+        url = self.list_url(purpose)
+        doc = status_list_credential(url, self.did, bits.encode(), purpose, changed)
+        self.lists[url] = (
+            encode_jwt(doc, self.ed, self.method(self.ed))
+            if as_jwt
+            else add_proof(doc, self.ed, self.method(self.ed), changed)
+        )
 
     def resolve_list(self, url: str) -> dict[str, Any] | str | None:
         return self.lists.get(url)
 
-    def credential(self, *, purpose: str = "revocation", **overrides: Any) -> dict[str, Any]:
+    def entry(self, purpose: str = "message") -> StatusEntry:
+        """The credentialStatus Extender issues ("message", 2 bits), or an older 1-bit one."""
+        url = self.list_url(purpose)
+        if purpose == "message":
+            return StatusEntry(f"{url}#{INDEX}", url, INDEX, purpose, 2, MESSAGES)
+        return StatusEntry(f"{url}#{INDEX}", url, INDEX, purpose)
+
+    def credential(self, *, purpose: str = "message", **overrides: Any) -> dict[str, Any]:
         issuer = IssuerProfile(
             id=self.did, name="Extender Health IT Academy", url=BASE, email="registrar@example.org"
         )
@@ -124,7 +154,6 @@ class VcWorld:
                 result_type="Percent",
             ),
         ]
-        url = self.list_url(purpose)
         args: dict[str, Any] = {
             "credential_id": "urn:uuid:0f3c8a4e-9a57-4bb1-b7f7-3f8c1f3e2d10",
             "issuer": issuer,
@@ -147,7 +176,7 @@ class VcWorld:
             ],
             "valid_from": ISSUED,
             "valid_until": UNTIL,
-            "status": StatusEntry(f"{url}#{INDEX}", url, INDEX, purpose),
+            "status": self.entry(purpose),
             "name": "CPEHR certification",
         }
         args.update(overrides)
@@ -205,6 +234,37 @@ def test_secured_credential_verifies_with_every_check_reported(vc: VcWorld, fmt:
     assert [check.name for check in report.checks] == list(CHECK_NAMES)
     assert report.credential is not None
     assert report.credential["credentialSubject"]["name"] == "Ada Okafor"
+    assert report.check("status").reason.startswith("active (status 0x0, index 4242 of")
+
+
+def test_the_status_entry_is_one_2_bit_message_entry_the_schema_accepts(vc: VcWorld) -> None:
+    doc = vc.credential()
+    assert doc["credentialStatus"] == {
+        "id": f"{BASE}/status/message-1#{INDEX}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "message",
+        "statusListIndex": str(INDEX),
+        "statusListCredential": f"{BASE}/status/message-1",
+        "statusSize": 2,
+        "statusMessage": [
+            {"status": "0x0", "message": "active"},
+            {"status": "0x1", "message": "suspended"},
+            {"status": "0x2", "message": "revoked"},
+            {"status": "0x3", "message": "undefined"},
+        ],
+    }
+    assert validate_ob3(doc) == []
+    listing = vc.lists[f"{BASE}/status/message-1"]
+    assert isinstance(listing, dict)
+    assert listing["credentialSubject"]["statusPurpose"] == "message"
+    # The VC 2.0 context defines statusSize / statusMessage on the entry only.
+    assert set(listing["credentialSubject"]) == {"id", "type", "statusPurpose", "encodedList"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_older_revocation_entry_credential_still_verifies(vc: VcWorld, fmt: str) -> None:
+    report = vc.verify(vc.secure(vc.credential(purpose="revocation"), fmt))
+    assert failed(report) == {}
     assert "not revoked" in report.check("status").reason
 
 
@@ -322,29 +382,132 @@ def test_unknown_key_fails_signature_and_issuer_key(vc: VcWorld) -> None:
     assert "publishes no key" in problems["issuer-key"]
 
 
+CHANGED = datetime(2026, 4, 2, 12, tzinfo=UTC)
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_revoked_credential_fails_status_with_since(vc: VcWorld, fmt: str) -> None:
+@pytest.mark.parametrize(("value", "message"), [(SUSPENDED, "suspended"), (REVOKED, "revoked")])
+def test_a_suspended_or_revoked_credential_fails_status_with_the_message(
+    vc: VcWorld, fmt: str, value: int, message: str
+) -> None:
     secured = vc.secure(vc.credential(), fmt)
-    vc.revoked.add(INDEX)
-    vc.publish_lists(changed=datetime(2026, 4, 2, 12, tzinfo=UTC))
+    vc.statuses[INDEX] = value
+    vc.publish_lists(changed=CHANGED)
     problems = failed(vc.verify(secured))
     assert list(problems) == ["status"], problems
-    assert problems["status"].startswith("revoked since 2026-04-02T12:00:00Z")
-    assert f"index {INDEX}" in problems["status"]
+    assert problems["status"] == (
+        f"{message} (status {value:#x}; status list updated 2026-04-02T12:00:00Z; "
+        f"index {INDEX} of status list {BASE}/status/message-1)"
+    )
 
 
-def test_other_revoked_indices_leave_the_credential_valid(vc: VcWorld) -> None:
-    vc.revoked.update({INDEX - 1, INDEX + 1, 0})
+def test_a_reinstated_credential_passes_again(vc: VcWorld) -> None:
+    secured = vc.secure(vc.credential(), "jwt-eddsa")
+    vc.statuses[INDEX] = SUSPENDED
+    vc.publish_lists(as_jwt=True)
+    assert "suspended" in failed(vc.verify(secured))["status"]
+    vc.statuses[INDEX] = ACTIVE
+    vc.publish_lists(as_jwt=True)
+    report = vc.verify(secured)
+    assert report.valid and report.check("status").reason.startswith("active")
+
+
+def test_an_unused_value_fails_with_the_undefined_message(vc: VcWorld) -> None:
+    secured = vc.secure(vc.credential(), "di")
+    vc.statuses[INDEX] = 3
+    vc.publish_lists()
+    assert failed(vc.verify(secured))["status"].startswith("undefined (status 0x3;")
+
+
+def test_neighbouring_values_leave_the_credential_valid(vc: VcWorld) -> None:
+    vc.statuses.update({INDEX - 1: 3, INDEX + 1: 3, 0: REVOKED})
+    vc.revoked.add(INDEX)  # another list: not the one this credential names
     vc.publish_lists()
     assert vc.verify(vc.secure(vc.credential(), "di")).valid
 
 
-def test_suspended_credential_fails_status(vc: VcWorld) -> None:
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_older_revoked_credential_fails_status_naming_the_list_update(
+    vc: VcWorld, fmt: str
+) -> None:
+    secured = vc.secure(vc.credential(purpose="revocation"), fmt)
+    vc.revoked.add(INDEX)
+    vc.publish_lists(changed=CHANGED)
+    problems = failed(vc.verify(secured))
+    assert list(problems) == ["status"], problems
+    # The list's validFrom is its last change (any credential's): no "revoked since" claim.
+    assert problems["status"].startswith("revoked (status list updated 2026-04-02T12:00:00Z;")
+    assert "since" not in problems["status"]
+    assert f"index {INDEX}" in problems["status"]
+
+
+def test_other_revoked_indices_leave_an_older_credential_valid(vc: VcWorld) -> None:
+    vc.revoked.update({INDEX - 1, INDEX + 1, 0})
+    vc.publish_lists()
+    assert vc.verify(vc.secure(vc.credential(purpose="revocation"), "di")).valid
+
+
+def test_a_1_bit_suspension_entry_of_another_issuer_fails_status(vc: VcWorld) -> None:
+    """Extender never issued suspension entries; a verifier still reads them."""
     vc.suspended.add(INDEX)
     vc.publish_lists(as_jwt=True)
     report = vc.verify(vc.secure(vc.credential(purpose="suspension"), "jwt-eddsa"))
     assert list(failed(report)) == ["status"]
-    assert report.check("status").reason.startswith("suspended since")
+    assert report.check("status").reason.startswith("suspended (status list updated")
+
+
+def _with_status(vc: VcWorld, **changes: Any) -> dict[str, Any]:
+    doc = vc.credential()
+    doc["credentialStatus"].update(changes)
+    doc["credentialStatus"] = {k: v for k, v in doc["credentialStatus"].items() if v is not None}
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        pytest.param(
+            {"statusMessage": MESSAGES_JSON[:3]},
+            "statusMessage must list 4 messages for statusSize 2",
+            id="three-messages",
+        ),
+        pytest.param(
+            {"statusMessage": None}, "statusSize 2 needs a statusMessage", id="no-messages"
+        ),
+        pytest.param(
+            {"statusMessage": [*MESSAGES_JSON[:3], {"status": "0x2", "message": "again"}]},
+            "statusMessage status 0x2 is repeated",
+            id="repeated-value",
+        ),
+        pytest.param(
+            {"statusMessage": [*MESSAGES_JSON[:3], {"status": "3", "message": "x"}]},
+            "is not a hexadecimal 0x... string",
+            id="not-hex",
+        ),
+        pytest.param({"statusSize": 0}, "statusSize 0 is not a positive integer", id="size-0"),
+        pytest.param({"statusSize": 9}, "at most 8 bits", id="size-9"),
+        pytest.param(
+            {"statusListCredential": f"{BASE}/status/revocation-1"},
+            "is for 'revocation', not message",
+            id="message-entry-on-a-revocation-list",
+        ),
+    ],
+)
+def test_a_malformed_message_entry_fails_status(
+    vc: VcWorld, changes: dict[str, Any], reason: str
+) -> None:
+    report = vc.verify(vc.secure(_with_status(vc, **changes), "jwt-eddsa"))
+    assert list(failed(report)) == ["status"]
+    assert reason in report.check("status").reason
+
+
+def test_a_message_list_shorter_than_131072_entries_fails_status(vc: VcWorld) -> None:
+    url = vc.list_url("message")
+    short = BitstringStatusList(MIN_ENTRIES)  # 1 bit per entry: half of what 2 bits need
+    doc = status_list_credential(url, vc.did, short.encode(), "message", ISSUED)
+    vc.lists[url] = add_proof(doc, vc.ed, vc.method(vc.ed), ISSUED)
+    problems = failed(vc.verify(vc.secure(vc.credential(), "di")))
+    assert "status list has 131072 bits, fewer than the minimum 262144" in problems["status"]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -364,9 +527,9 @@ def test_validity_boundaries(vc: VcWorld) -> None:
 
 
 def test_status_list_with_a_forged_signature_fails_status(vc: VcWorld) -> None:
-    url = vc.list_url("revocation")
-    clean = BitstringStatusList().encode()
-    vc.revoked.add(INDEX)
+    url = vc.list_url("message")
+    clean = BitstringStatusList(MIN_ENTRIES * 2).encode()
+    vc.statuses[INDEX] = REVOKED
     vc.publish_lists()
     forged = copy.deepcopy(vc.lists[url])
     assert isinstance(forged, dict)
@@ -385,9 +548,13 @@ def test_status_list_that_cannot_be_fetched_fails_status(vc: VcWorld) -> None:
 
 
 def test_status_list_signed_by_another_issuer_fails_status(vc: VcWorld) -> None:
-    url = vc.list_url("revocation")
+    url = vc.list_url("message")
     doc = status_list_credential(
-        url, "did:web:evil.example", BitstringStatusList().encode(), "revocation", ISSUED
+        url,
+        "did:web:evil.example",
+        BitstringStatusList(MIN_ENTRIES * 2).encode(),
+        "message",
+        ISSUED,
     )
     vc.lists[url] = add_proof(doc, vc.ed, vc.method(vc.ed), ISSUED)
     problems = failed(vc.verify(vc.secure(vc.credential(), "di")))

@@ -5,7 +5,9 @@ one, learner03 a revoked one.
 The exam sittings and practicum attempts behind them are recorded as the learners' own
 (a sitting of the published CPEHR form with stored answers, scored by the live scorer;
 submitted scenario attempts with rubric lines),
-then the credentials are issued from those records exactly as a live submission would.
+then the credentials are issued from those records exactly as a live submission would (so
+they carry the 2-bit "message" status entry, and learner03's revocation shows on the
+published list as 0x2 "revoked").
 Idempotent: a learner who already holds a credential is left alone.
 """
 

@@ -1,5 +1,7 @@
-"""Issuing credentials: build the OB 3.0 document, allocate its status-list index, secure it
-both ways (Data Integrity proof with the active Ed25519 key; VC-JOSE JWT), store and audit.
+"""Issuing credentials: build the OB 3.0 document, allocate its status-list index (one 2-bit
+"message" entry: active, suspended, revoked; see status.py), secure it both ways (Data
+Integrity proof with the active Ed25519 key; VC-JOSE JWT), store and audit. A renewal names the
+credential it renews in ``relatedResource`` with that document's digestMultibase.
 
 ``issue_due`` is the one entry point the exam and practicum flows call after a submission: it
 issues every achievement the learner newly meets (or renews), or, where the achievement says
@@ -37,7 +39,7 @@ from extender.credentials.models import Achievement, Credential, PendingApproval
 from extender.credentials.requirements import add_months, evaluate, learner_record
 from extender.credentials.vc import data_integrity, jose
 from extender.credentials.vc.keys import Alg
-from extender.credentials.vc.ob3 import RelatedCredential, StatusEntry, build_credential
+from extender.credentials.vc.ob3 import RelatedCredential, build_credential, credential_digest
 from extender.db import new_id, utcnow
 from extender.errors import Conflict, InvalidInput, NotFound
 from extender.practicum.scenarios import ScenarioSpec, load_scenarios
@@ -146,7 +148,13 @@ def issue(
             valid_until = add_months(start, spec.validity_months)
         related = []
         if replaces is not None:
-            related = [RelatedCredential(credential_url(settings, replaces.id))]
+            # VC 2.0 relatedResource needs a digest: that of the renewed credential's stored,
+            # signed document (see ob3.credential_digest).
+            related = [
+                RelatedCredential(
+                    credential_url(settings, replaces.id), credential_digest(replaces.document)
+                )
+            ]
         doc = build_credential(
             credential_id=credential_url(settings, cred_id),
             issuer=issuer.issuer_profile(settings),
@@ -158,11 +166,7 @@ def issue(
             evidence=basis.evidence,
             valid_from=now,
             valid_until=valid_until,
-            status=StatusEntry(
-                id=f"{status.list_url(settings, status_list.id)}#{index}",
-                status_list_credential=status.list_url(settings, status_list.id),
-                status_list_index=index,
-            ),
+            status=status.status_entry(settings, status_list, index),
             name=spec.name,
             related=related,
         )

@@ -3,7 +3,11 @@
 activities recorded by staff toward renewal.
 
 Revocation is final; a suspended credential can be reinstated. Every staff change is audited
-with its reason.
+with its reason. The status lists are computed from the recorded status when served, so a
+change shows at once: on the credential's 2-bit message list as 0x1 (suspended), 0x2
+(revoked) or 0x0 (active again), or, for a credential issued before message lists, on its
+revocation list and suspension twin. The change time also dates the list's next version (its
+``validFrom``), which makes the cached signed list stale.
 """
 
 from __future__ import annotations

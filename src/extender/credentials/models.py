@@ -2,9 +2,9 @@
 lists, pending approvals and continuing-education activities.
 
 A credential row keeps the signed documents exactly as issued (JSON-LD with its proof and the
-JWT), so what a holder downloads is byte-for-byte what was signed. Its status (revoked,
-suspended) lives in the row and is published through the status list named by the
-credential's ``credentialStatus`` entry.
+JWT), so what a holder downloads is byte-for-byte what was signed. Its status (active,
+suspended, revoked) lives in the row and is published through the status list named by the
+credential's ``credentialStatus`` entry (see status.py).
 """
 
 from __future__ import annotations
@@ -46,8 +46,11 @@ class Achievement(Base):
 
 
 class StatusList(Base):
-    """One Bitstring Status List. Its bits are derived from the credentials that point at it,
-    so the published list can never disagree with the credentials' recorded status."""
+    """One Bitstring Status List of ``length`` entries. Its bits are derived from the
+    credentials that point at it, so the published list can never disagree with the
+    credentials' recorded status. ``purpose`` "message": 2 bits per entry (active, suspended,
+    revoked), where every credential is issued now; "revocation": a list of credentials issued
+    before that, published as a 1-bit revocation list and its suspension twin."""
 
     __tablename__ = "credential_status_lists"
 

@@ -56,8 +56,10 @@ def _explain_foreign(report: VerificationReport, ours: str) -> VerificationRepor
 def _check_suspension(
     session: Session, settings: Settings, report: VerificationReport, now: datetime
 ) -> VerificationReport:
-    """OB 3.0 allows one credentialStatus object, so our credentials name the revocation list
-    only; its twin suspension list (same id, same index) is checked here for our own."""
+    """Credentials issued before message lists name a revocation list only (OB 3.0 allows one
+    credentialStatus object); its twin suspension list (same id, same index) is checked here
+    for those of our own. Credentials issued now carry a 2-bit "message" entry whose list
+    says suspended as well as revoked to any verifier, so they need no twin."""
     doc = report.credential or {}
     entry = doc.get("credentialStatus")
     prefix = f"{issuer.base_url(settings)}/status/revocation-"

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from extender.credentials.vc.encoding import multibase_b58_encode
@@ -85,17 +87,30 @@ class EvidenceEntry:
 
 
 @dataclass(frozen=True)
+class StatusMessage:
+    """One possible value of a multi-bit status entry and what it means."""
+
+    status: int
+    message: str
+
+
+@dataclass(frozen=True)
 class StatusEntry:
+    """A BitstringStatusListEntry. ``status_size`` bits per entry; with more than one bit the
+    entry must list a message for every possible value (Bitstring Status List v1.0)."""
+
     id: str
     status_list_credential: str
     status_list_index: int
     status_purpose: str = "revocation"
+    status_size: int = 1
+    status_messages: tuple[StatusMessage, ...] = ()
 
 
 @dataclass(frozen=True)
 class RelatedCredential:
-    """A credential this one renews; the digest pins the exact document (VC 2.0
-    relatedResource requires one)."""
+    """A credential this one renews. VC 2.0 requires each relatedResource object to carry a
+    digestSRI or a digestMultibase: pass ``credential_digest`` of the document it names."""
 
     id: str
     digest_multibase: str | None = None
@@ -119,11 +134,51 @@ def parse_iso(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _jcs_number(value: int | float) -> str:
+    """A number as RFC 8785 writes it: ECMAScript's Number::toString of the shortest
+    round-trip digits (which Python's repr also finds)."""
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        raise InvalidInput(f"{value!r} cannot be written in canonical JSON")
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    parts = Decimal(repr(abs(value))).normalize().as_tuple()
+    digits = "".join(map(str, parts.digits))
+    k = len(digits)
+    n = int(parts.exponent) + k  # value = 0.digits x 10**n
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return f"{sign}{digits[:n]}.{digits[n:]}"
+    if -6 < n <= 0:
+        return f"{sign}0.{'0' * -n}{digits}"
+    mantissa = digits[0] + (f".{digits[1:]}" if k > 1 else "")
+    return f"{sign}{mantissa}e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
+
+
+def jcs(value: Any) -> str:
+    """RFC 8785 JSON Canonicalization Scheme: object members sorted by their UTF-16 code
+    units, no whitespace, strings and numbers written as ECMAScript does."""
+    if isinstance(value, dict):
+        members = sorted(value.items(), key=lambda item: str(item[0]).encode("utf-16-be"))
+        return "{" + ",".join(f"{jcs(str(k))}:{jcs(v)}" for k, v in members) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(jcs(item) for item in value) + "]"
+    if value is None or isinstance(value, bool | str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, int | float):
+        return _jcs_number(value)
+    raise InvalidInput(f"{type(value).__name__} cannot be written in canonical JSON")
+
+
 def credential_digest(document: dict[str, Any]) -> str:
-    """digestMultibase of the document: a base58btc multibase of the sha2-256 multihash
-    (0x12, 0x20, digest) of its canonical JSON (keys sorted, no whitespace, UTF-8)."""
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    digest = hashlib.sha256(canonical.encode("utf-8")).digest()
+    """The digestMultibase (VC Data Integrity, Resource Integrity) of a JSON document: the
+    sha2-256 multihash (0x12, 0x20, digest) of its RFC 8785 (JCS) serialization in UTF-8,
+    multibase base58btc ("z"). A renewal names its predecessor with the digest of the stored,
+    signed document (proof included), exactly as it is served for download."""
+    digest = hashlib.sha256(jcs(document).encode("utf-8")).digest()
     return multibase_b58_encode(b"\x12\x20" + digest)
 
 
@@ -227,13 +282,29 @@ def _evidence_json(evidence: EvidenceEntry) -> dict[str, Any]:
 def status_json(status: StatusEntry) -> dict[str, Any]:
     if status.status_list_index < 0:
         raise InvalidInput("statusListIndex must be zero or positive")
-    return {
+    if status.status_size < 1:
+        raise InvalidInput("statusSize must be a positive number of bits")
+    doc: dict[str, Any] = {
         "id": status.id,
         "type": "BitstringStatusListEntry",
         "statusPurpose": status.status_purpose,
         "statusListIndex": str(status.status_list_index),
         "statusListCredential": status.status_list_credential,
     }
+    if status.status_size > 1:
+        doc["statusSize"] = status.status_size
+    if status.status_size > 1 or status.status_messages:
+        values = sorted(m.status for m in status.status_messages)
+        if values != list(range(1 << status.status_size)):
+            raise InvalidInput(
+                f"statusMessage must give one message for each of the {1 << status.status_size} "
+                f"values of a {status.status_size}-bit status"
+            )
+        doc["statusMessage"] = [
+            {"status": hex(m.status), "message": m.message}
+            for m in sorted(status.status_messages, key=lambda m: m.status)
+        ]
+    return doc
 
 
 def _related_json(related: str | RelatedCredential) -> dict[str, Any]:

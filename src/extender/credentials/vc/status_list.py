@@ -1,6 +1,10 @@
-"""W3C Bitstring Status List v1.0: one bit per credential, GZIP-compressed and multibase
-base64url-encoded ("u" prefix, no padding). Index 0 is the most significant bit of the first
-byte, as the spec requires."""
+"""W3C Bitstring Status List v1.0: a bitstring, GZIP-compressed and multibase base64url-encoded
+("u" prefix, no padding). Bit 0 is the most significant bit of the first byte, as the spec
+requires.
+
+An entry takes ``statusSize`` bits (1 unless the credential's entry says otherwise): entry
+``i`` is the bits ``i * size`` to ``i * size + size - 1``, read with the first bit as the most
+significant, so with 2 bits entry 0 is the two left-most bits of the first byte."""
 
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ from extender.credentials.vc.encoding import EncodingError, b64url_decode, b64ur
 from extender.credentials.vc.ob3 import VC_V2_CONTEXT, iso
 from extender.errors import InvalidInput
 
-MIN_LENGTH = 131072  # bits (16 KiB): the spec's minimum, for herd privacy
+MIN_ENTRIES = 131072  # the spec's minimum number of entries, for herd privacy
+MIN_LENGTH = MIN_ENTRIES  # bits (16 KiB) of a list of 1-bit entries
 MAX_DECODED_BYTES = 16 * 1024 * 1024  # refuse GZIP bombs
-PURPOSES = ("revocation", "suspension")
+MAX_STATUS_SIZE = 8  # bits per entry this implementation reads (statusMessage: 256 items)
+PURPOSES = ("revocation", "suspension", "message")
 
 
 class StatusListError(InvalidInput):
@@ -50,6 +56,44 @@ class BitstringStatusList:
     def get(self, index: int) -> bool:
         byte, mask = self._locate(index)
         return bool(self._bits[byte] & mask)
+
+    def _check_size(self, size: int) -> None:
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_STATUS_SIZE:
+            raise StatusListError(f"status size must be 1 to {MAX_STATUS_SIZE} bits, not {size!r}")
+
+    def entries(self, size: int = 1) -> int:
+        """How many entries of ``size`` bits the list holds."""
+        self._check_size(size)
+        return len(self) // size
+
+    def _first_bit(self, index: int, size: int) -> int:
+        self._check_size(size)
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise StatusListError(f"status list index must be an integer, not {index!r}")
+        if not 0 <= index < self.entries(size):
+            raise StatusListError(
+                f"status list index {index} is outside 0..{self.entries(size) - 1}"
+            )
+        return index * size
+
+    def get_value(self, index: int, size: int = 1) -> int:
+        """The value of entry ``index`` of ``size`` bits (first bit most significant)."""
+        first = self._first_bit(index, size)
+        value = 0
+        for bit in range(first, first + size):
+            value = value << 1 | self.get(bit)
+        return value
+
+    def set_value(self, index: int, size: int, value: int) -> None:
+        """Write ``value`` (0 to 2**size - 1) into entry ``index`` of ``size`` bits."""
+        first = self._first_bit(index, size)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << size:
+            raise StatusListError(f"status value {value!r} does not fit in {size} bit(s)")
+        for offset in range(size):
+            if value >> (size - 1 - offset) & 1:
+                self.set(first + offset)
+            else:
+                self.clear(first + offset)
 
     def indices(self) -> Iterator[int]:
         """The set indices, ascending."""
@@ -118,7 +162,11 @@ def status_list_credential(
     valid_from: datetime,
     valid_until: datetime | None = None,
 ) -> dict[str, Any]:
-    """The unsigned BitstringStatusListCredential; secure it with add_proof or encode_jwt."""
+    """The unsigned BitstringStatusListCredential; secure it with add_proof or encode_jwt.
+
+    A "message" list names only its purpose: the entry size and the messages are in each
+    credential's entry (statusSize, statusMessage), where the issuer commits to them at
+    issuance. The VC 2.0 context defines neither term on a BitstringStatusList."""
     if purpose not in PURPOSES:
         raise StatusListError(f"status purpose {purpose!r} is not one of {', '.join(PURPOSES)}")
     doc: dict[str, Any] = {
