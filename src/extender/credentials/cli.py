@@ -136,9 +136,51 @@ def _print_report(report: VerificationReport) -> NoReturn:
     raise typer.Exit(code=0 if report.valid else 1)
 
 
+def _verify_transcript(
+    document: dict[str, Any], offline: bool, keys: Path | None, status_list: list[Path]
+) -> NoReturn:
+    """A signed transcript: the issuer's proof over it, and each credential in it as if it
+    were verified alone (online against this deployment, or offline with the given files)."""
+    from extender.credentials import issuer, transcript, verification
+
+    if offline:
+        assert keys is not None
+        try:
+            key_set = verification.keys_from_jwks(_read_json(keys, "key file"))
+        except verification.OfflineInputError as exc:
+            _fail(str(exc))
+        lists = [_read_json(p, "status list file") for p in status_list]
+        if not all(isinstance(d, dict) for d in lists):
+            _fail("a status list file is not a JSON object")
+        resolve_key, _ = verification.offline_resolvers(key_set, lists)
+        method = str((document.get("proof") or {}).get("verificationMethod", ""))
+        report = transcript.verify_transcript(
+            document,
+            method.split("#", 1)[0],
+            resolve_key,
+            lambda cred: verification.verify_offline(cred, key_set, lists),
+        )
+        _print_report(report)
+    try:
+        with _factory()() as session:
+            settings = get_settings()
+            report = transcript.verify_transcript(
+                document,
+                issuer.issuer_did(settings),
+                issuer.key_resolver(session, settings),
+                lambda cred: verification.verify_online(session, settings, cred),
+            )
+            session.rollback()
+    except DomainError as exc:
+        _fail(exc.message)
+    _print_report(report)
+
+
 @app.command("verify")
 def verify(
-    file: Path = typer.Argument(..., help="a credential: JSON-LD with a proof, or a JWT"),
+    file: Path = typer.Argument(
+        ..., help="a credential (JSON-LD with a proof, or a JWT) or a signed transcript"
+    ),
     offline: bool = typer.Option(False, "--offline", help="use only the files given below"),
     keys: Path | None = typer.Option(None, "--keys", help="issuer JWKS or DID document (JSON)"),
     status_list: list[Path] = typer.Option(
@@ -146,7 +188,7 @@ def verify(
     ),
 ) -> None:
     """Check signature, issuer key, dates, status and OB 3.0 schema; exit 0 valid, 1 not."""
-    from extender.credentials import verification
+    from extender.credentials import transcript, verification
     from extender.credentials.vc.verify import refused_early
 
     if offline and keys is None:
@@ -154,6 +196,8 @@ def verify(
     if not offline and (keys is not None or status_list):
         _fail("--keys and --status-list are for --offline verification")
     document = _document(_read(file, "credential file"))
+    if isinstance(document, dict) and transcript.is_transcript(document):
+        _verify_transcript(document, offline, keys, status_list)
     # Too large, too deeply nested, blank-node ids...: the same limits as the API, reported
     # as a failed format check before any key, status list or database is looked at.
     early = refused_early(document)
