@@ -6,10 +6,9 @@ as no evidence, and without the details section neither location nor availabilit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Protocol, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,38 +19,6 @@ from extender.placement import profiles
 from extender.placement.models import LearnerProfile, Opportunity
 from extender.placement.recommend import Fit, Posting, Seeker, fit, rank_postings, rank_seekers
 from extender.practicum.scenarios import ScenarioSpec
-
-
-class _PostingFields(Protocol):
-    """What scoring reads of an opportunity: an ``Opportunity`` or a row of POSTING_COLUMNS."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def published_at(self) -> datetime | None: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def remote(self) -> bool: ...
-    @property
-    def lat(self) -> float | None: ...
-    @property
-    def lon(self) -> float | None: ...
-    @property
-    def schedule_days(self) -> list[str] | None: ...
-    @property
-    def starts_on(self) -> date | None: ...
-    @property
-    def ends_on(self) -> date | None: ...
-    @property
-    def required_competencies(self) -> list[str] | None: ...
-    @property
-    def preferred_competencies(self) -> list[str] | None: ...
-    @property
-    def required_credentials(self) -> list[str] | None: ...
-
 
 POSTING_COLUMNS = (
     Opportunity.id,
@@ -70,21 +37,35 @@ POSTING_COLUMNS = (
 )
 
 
-def posting_of(opp: _PostingFields) -> Posting:
+def _posting(values: Sequence[Any]) -> Posting:
+    """A Posting from the values of POSTING_COLUMNS, in that order (a result row of them)."""
+    (
+        id_, published_at, created_at, kind, remote, lat, lon, days, starts_on, ends_on,
+        required, preferred, credentials,
+    ) = values  # fmt: skip
     return Posting(
-        id=opp.id,
-        published_at=opp.published_at or opp.created_at,
-        kind=opp.kind,
-        remote=opp.remote,
-        lat=opp.lat,
-        lon=opp.lon,
-        days=frozenset(opp.schedule_days or ()),
-        starts_on=opp.starts_on,
-        ends_on=opp.ends_on,
-        required=tuple(opp.required_competencies or ()),
-        preferred=tuple(opp.preferred_competencies or ()),
-        credentials=tuple(opp.required_credentials or ()),
+        id=id_,
+        published_at=published_at or created_at,
+        kind=kind,
+        remote=remote,
+        lat=lat,
+        lon=lon,
+        days=frozenset(days or ()),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        required=tuple(required or ()),
+        preferred=tuple(preferred or ()),
+        credentials=tuple(credentials or ()),
     )
+
+
+def posting_of(opp: Opportunity) -> Posting:
+    o = opp
+    return _posting((
+        o.id, o.published_at, o.created_at, o.kind, o.remote, o.lat, o.lon, o.schedule_days,
+        o.starts_on, o.ends_on, o.required_competencies, o.preferred_competencies,
+        o.required_credentials,
+    ))  # fmt: skip
 
 
 def seeker_for(session: Session, user: User, scenarios: Mapping[str, ScenarioSpec]) -> Seeker:
@@ -105,7 +86,7 @@ def for_learner(
     scored, from the columns scoring reads only (no descriptions, no ORM objects); the full
     rows are loaded for the ones returned."""
     rows = session.execute(select(*POSTING_COLUMNS).where(Opportunity.status == "published"))
-    postings = (posting_of(cast(_PostingFields, row)) for row in rows)
+    postings = (_posting(row) for row in rows)
     fits = rank_postings(seeker_for(session, user, scenarios), postings, limit)
     ids = [f.posting.id for f in fits]
     opps = {o.id: o for o in session.scalars(select(Opportunity).where(Opportunity.id.in_(ids)))}
