@@ -347,8 +347,10 @@ def _seed_irt(session: Session, cpehr: Track, calibrated_form: ExamForm) -> None
         ACTOR,
         cpehr,
         name="CPEHR adaptive",
+        # A 30-item demo pool with tests of about 18 items cannot hold exposure below about
+        # 0.6 (mean length / pool size), so the demo asks for 0.7; a real bank is larger.
         settings=adaptive.AdaptiveSettings(
-            min_items=min(10, pool), max_items=min(25, pool), se_target=0.35
+            min_items=min(10, pool), max_items=min(25, pool), se_target=0.35, r_max=0.7
         ),
     )
 

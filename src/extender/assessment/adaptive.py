@@ -5,11 +5,18 @@ stopping rule (minimum and maximum length, a standard-error target and an SPRT c
 around the cut), randomesque selection and Sympson-Hetter exposure parameters found by
 simulation when the form is created. The session's layout grows one item at a time: when the
 candidate confirms an answer, the next item is chosen from the responses stored so far and
-appended in the same transaction. The choice is a pure function of the session id and the
-stored responses (the random stream is seeded with both), so a retried or doubled request, a
-reload or a server restart reproduces the same next item: nothing is lost and no item changes
-under the candidate. Earlier answers are final, as in every CAT. Scoring is IRT (see
-``irt_scoring``).
+appended in the same transaction.
+
+Each step rebuilds the test from the session's record and takes one decision with
+:class:`irt.AdaptiveProcedure`, the very code the form's simulations and Sympson-Hetter tuning
+ran. The record includes, step by step, the items that lost their exposure lottery
+(``layout["adaptive"]["passed_over"]``, item version pks, one list per question chosen); they
+are replayed, so an item passed over stays passed over for the rest of the sitting, as it did
+where the parameters were tuned. The choice of question ``k`` is a pure function of the session
+id, ``k`` and the record of the first ``k`` questions (the random stream is seeded with the id
+and ``k``), so a retried or doubled request, a reload, a crash before commit or a server
+restart reproduces the same next item: nothing is lost and no item changes under the
+candidate. Earlier answers are final, as in every CAT. Scoring is IRT (see ``irt_scoring``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +69,10 @@ class AdaptiveSettings:
             raise InvalidInput("randomesque must be between 1 and 10", field="randomesque")
         if not 0.1 <= self.r_max <= 1.0:
             raise InvalidInput("the exposure target must lie between 0.1 and 1", field="r_max")
+        try:
+            irt.check_exposure_target(self.r_max, self.min_items, pool_size, minimum=True)
+        except irt.InfeasibleExposureTarget as exc:
+            raise InvalidInput(exc.message, field="r_max") from None
 
 
 def create_adaptive_form(
@@ -129,16 +141,26 @@ def create_adaptive_form(
         "exposure": None,
     }
     selector = _build_selector(config)
-    exposure = irt.sympson_hetter_parameters(
-        selector,
-        _stopping(config, cut_theta),
-        r_max=settings.r_max,
-        n_examinees=400,
-        rounds=8,
-        rng=seed,
-    )
+    try:
+        exposure = irt.sympson_hetter_parameters(
+            selector,
+            _stopping(config, cut_theta),
+            r_max=settings.r_max,
+            n_examinees=TUNING_EXAMINEES,
+            rounds=TUNING_ROUNDS,
+            rng=seed,
+        )
+    except irt.InfeasibleExposureTarget as exc:
+        raise InvalidInput(exc.message, field="r_max") from None
     config["exposure"] = [round(float(k), 4) for k in exposure.parameters]
     config["exposure_converged"] = bool(exposure.converged)
+    config["exposure_rule"] = EXPOSURE_RULE
+    config["exposure_tuning"] = {
+        "examinees": TUNING_EXAMINEES,
+        "max_exposure_by_round": [round(r, 4) for r in exposure.max_exposure_by_round],
+        "mean_length": round(exposure.mean_length, 2),
+        "fallback_rate": round(exposure.fallback_rate, 4),
+    }
     minutes = time_limit_minutes or math.ceil(
         blueprint.time_limit_minutes * settings.max_items / max(blueprint.total_items, 1)
     )
@@ -177,13 +199,20 @@ def create_adaptive_form(
             "randomesque": settings.randomesque,
             "r_max": settings.r_max,
             "exposure_converged": config["exposure_converged"],
+            "exposure_max_simulated": config["exposure_tuning"]["max_exposure_by_round"][-1],
             "time_limit_minutes": minutes,
         },
     )
     return form
 
 
-_SELECTORS: dict[str, irt.AdaptiveSelector] = {}
+TUNING_EXAMINEES = irt.exposure.FORM_TUNING_EXAMINEES
+TUNING_ROUNDS = irt.exposure.FORM_TUNING_ROUNDS
+EXPOSURE_RULE = "sympson-hetter-with-fallback"
+"""Items that lose the lottery stay out for the sitting; when all eligible items of the domain
+have lost it, the most informative of them is given (see ``irt.selection``)."""
+
+_PROCEDURES: dict[str, irt.AdaptiveProcedure] = {}
 
 
 def _build_selector(config: dict[str, Any]) -> irt.AdaptiveSelector:
@@ -200,12 +229,14 @@ def _build_selector(config: dict[str, Any]) -> irt.AdaptiveSelector:
     )
 
 
-def _selector(form: ExamForm) -> irt.AdaptiveSelector:
-    """Selectors are built once per process per form: a published form is frozen."""
-    assert form.adaptive is not None
-    cached = _SELECTORS.get(form.id)
+def procedure_for(form: ExamForm) -> irt.AdaptiveProcedure:
+    """Built once per process per form: a published form is frozen (drafts are rebuilt)."""
+    assert form.adaptive is not None and form.cut_theta is not None
+    cached = _PROCEDURES.get(form.id)
     if cached is None or form.status == "draft":
-        cached = _SELECTORS[form.id] = _build_selector(form.adaptive)
+        cached = _PROCEDURES[form.id] = irt.AdaptiveProcedure(
+            _build_selector(form.adaptive), _stopping(form.adaptive, form.cut_theta)
+        )
     return cached
 
 
@@ -235,16 +266,47 @@ def _layout_with(exam: ExamSession, form: ExamForm, pk: int, session: Session) -
     exam.layout = layout  # a new dict, so the JSON column sees the change
 
 
+def next_step(
+    form: ExamForm, exam_id: str, layout: Mapping[str, Any], correct: Sequence[bool]
+) -> tuple[irt.Decision, list[list[int]]]:
+    """Decide what follows the questions in ``layout`` (scored by ``correct``), without writing.
+
+    Returns the decision (a pool index, or why the test stops) and the passed-over record to
+    store: one list of item version pks per question chosen, this step's included. The same
+    function serves the first question, every later one and a retry after a crash."""
+    assert form.adaptive is not None
+    pool = form.adaptive["pool"]
+    position = {p["pk"]: i for i, p in enumerate(pool)}
+    administered = [position[pk] for pk in layout.get("items", [])]
+    if len(correct) != len(administered):
+        raise InvalidInput("every administered question needs a score", field="answer")
+    step = len(administered)
+    stored = list(layout.get("adaptive", {}).get("passed_over") or [])
+    # Sessions begun before the record existed have none: their earlier lotteries are lost.
+    earlier = [list(pks) for pks in (stored + [[]] * step)[:step]]
+    procedure = procedure_for(form)
+    test = procedure.resume(
+        administered,
+        [1 if c else 0 for c in correct],
+        rng=_rng(exam_id, step),
+        passed_over=[position[pk] for pks in earlier for pk in pks],
+    )
+    replayed = len(test.passed_over)
+    decision = procedure.step(test)
+    if decision.item is None:
+        return decision, earlier
+    return decision, [*earlier, [int(pool[i]["pk"]) for i in test.passed_over[replayed:]]]
+
+
 def begin(session: Session, exam: ExamSession, form: ExamForm) -> None:
     """Choose the first item of a new adaptive session."""
-    exam.layout = {"items": [], "options": {}, "adaptive": {"stop": None}}
-    selector = _selector(form)
-    test = selector.start(rng=_rng(exam.id, 0))
-    first = selector.next_item(test)
-    if first is None:
+    exam.layout = {"items": [], "options": {}, "adaptive": {"stop": None, "passed_over": []}}
+    decision, passed_over = next_step(form, exam.id, exam.layout, [])
+    if decision.item is None:
         raise Conflict("the adaptive pool has no item to start with")
     assert form.adaptive is not None
-    _layout_with(exam, form, int(form.adaptive["pool"][first]["pk"]), session)
+    exam.layout = {**exam.layout, "adaptive": {"stop": None, "passed_over": passed_over}}
+    _layout_with(exam, form, int(form.adaptive["pool"][decision.item]["pk"]), session)
 
 
 @dataclass(frozen=True)
@@ -268,28 +330,14 @@ def advance(
     stop = exam.layout.get("adaptive", {}).get("stop")
     if stop:
         return Step(None, stop)
-    assert form.adaptive is not None and form.cut_theta is not None
-    position = {p["pk"]: i for i, p in enumerate(form.adaptive["pool"])}
-    selector = _selector(form)
-    indices = [position[pk] for pk in administered]
-    responses = [1 if c else 0 for c in correct]
-    test = selector.resume(indices, responses, rng=_rng(exam.id, len(indices)))
-    rule = _stopping(form.adaptive, form.cut_theta)
-    ratio = (
-        irt.sprt_log_likelihood_ratio(selector.items, indices, responses, rule.sprt)
-        if rule.sprt is not None
-        else 0.0
-    )
-    reason: str | None = rule.reason(len(indices), test.se, ratio)
-    if reason is None:
-        chosen = selector.next_item(test)
-        if chosen is None:
-            reason = "exhausted"
-        else:
-            _layout_with(exam, form, int(form.adaptive["pool"][chosen]["pk"]), session)
-            return Step(len(administered) + 1, None)
-    exam.layout = {**exam.layout, "adaptive": {"stop": reason}}
-    return Step(None, reason)
+    assert form.adaptive is not None
+    decision, passed_over = next_step(form, exam.id, exam.layout, correct)
+    record = {**exam.layout.get("adaptive", {}), "stop": decision.stop, "passed_over": passed_over}
+    exam.layout = {**exam.layout, "adaptive": record}
+    if decision.item is None:
+        return Step(None, decision.stop)
+    _layout_with(exam, form, int(form.adaptive["pool"][decision.item]["pk"]), session)
+    return Step(len(administered) + 1, None)
 
 
 STOP_LABELS = {

@@ -17,6 +17,14 @@ Design choices a committee should know:
 * Classification is always reported at the cut (0.0 when ``--cut-theta`` is omitted); giving
   ``--cut-theta`` also lets an SPRT end adaptive tests early, since that is the point of a cut.
 * False pass and false fail rates are shares of all candidates, so with accuracy they sum to 1.
+* ``--sympson-hetter R`` tunes Sympson-Hetter exposure parameters for a maximum exposure rate R
+  exactly as the committee's "New adaptive form" does (400 simulated N(0, 1) candidates, up to
+  8 rounds, the same selection and stopping code that live delivery runs), then studies the
+  test with them; ``--min-length`` is the live form's minimum length. A target below mean test
+  length / bank size is refused, as on the form page.
+* Every number is checked before anything is simulated: a non-finite value or one out of range
+  (a cut outside -4..4, as for live forms) ends the command with exit code 2 and names the
+  option.
 """
 
 from __future__ import annotations
@@ -44,16 +52,20 @@ from rich.table import Table
 
 from extender.assessment.irt import (
     SPRT,
+    AdaptiveProcedure,
     AdaptiveSelector,
+    ExposureCalibration,
     ItemParameters,
     StoppingRule,
     estimate_eap,
     exposure_histogram_svg,
     icc_svg,
-    run_adaptive_test,
+    run_procedure,
     simulate_responses,
+    sympson_hetter_parameters,
 )
 from extender.assessment.irt import plots as irt_plots
+from extender.assessment.irt.exposure import FORM_TUNING_EXAMINEES, FORM_TUNING_ROUNDS
 from extender.errors import InvalidInput
 
 __all__ = [
@@ -295,8 +307,9 @@ def run_adaptive(
 ) -> StudyOutcome:
     """One candidate at a time, as ``simulation_study`` does, so a progress bar can show."""
     console = Console(stderr=True)
+    procedure = AdaptiveProcedure(selector, stopping)
     outcomes = [
-        run_adaptive_test(selector, float(theta), stopping, rng, cut=cut)
+        run_procedure(procedure, float(theta), rng, cut=cut)
         for theta in track(
             thetas,
             description="simulating",
@@ -448,14 +461,34 @@ def simulate(
     randomesque: int = typer.Option(
         1, "--randomesque", min=1, help="adaptive: draw each item from the N most informative"
     ),
+    min_length: int | None = typer.Option(
+        None,
+        "--min-length",
+        min=1,
+        help="adaptive: shortest test; no stopping rule ends a test before it [default: 1]",
+    ),
+    sympson_hetter: float | None = typer.Option(
+        None,
+        "--sympson-hetter",
+        help="adaptive: tune Sympson-Hetter exposure parameters for this maximum exposure "
+        "rate (0-1] as a live adaptive form does, and study the test with them",
+    ),
     seed: int = typer.Option(1, "--seed", help="same seed, same candidates and responses"),
     out_dir: Path | None = typer.Option(
         None, "--out", help="write report.json and three SVG plots into this directory"
     ),
 ) -> None:
     """Simulate a fixed form or an adaptive test on a bank and report how well it measures."""
-    if theta_sd <= 0 or se_target <= 0:
-        raise _fail("--theta-sd and --se-target must be positive")
+    _check_options(
+        mode=mode,
+        max_items=max_items,
+        se_target=se_target,
+        cut_theta=cut_theta,
+        theta_mean=theta_mean,
+        theta_sd=theta_sd,
+        min_length=min_length,
+        sympson_hetter=sympson_hetter,
+    )
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise _fail(f"--out {out_dir} exists and is not a directory")
     try:
@@ -467,6 +500,7 @@ def simulate(
     rng = np.random.default_rng(seed)
     thetas = rng.normal(theta_mean, theta_sd, examinees)
     form: list[int] | None = None
+    tuning: ExposureCalibration | None = None
     try:
         if mode is Mode.fixed:
             form = assemble_fixed_form(bank, form_length, cut)
@@ -480,7 +514,12 @@ def simulate(
                 randomesque=randomesque,
             )
             sprt = SPRT(cut_theta) if cut_theta is not None else None
-            stopping = StoppingRule(max_items=max_items, se_target=se_target, sprt=sprt)
+            stopping = StoppingRule(
+                max_items=max_items, min_items=min_length or 1, se_target=se_target, sprt=sprt
+            )
+            if sympson_hetter is not None:
+                tuning = _tune_exposure(selector, stopping, sympson_hetter, seed)
+                selector = selector.with_exposure(tuning.parameters)
             study = run_adaptive(selector, stopping, thetas, rng, cut)
     except InvalidInput as exc:
         raise _fail(exc.message) from None
@@ -492,6 +531,8 @@ def simulate(
         f"{examinees} candidates from N({theta_mean:g}, {theta_sd:g}), seed {seed}",
         highlight=False,
     )
+    if tuning is not None:
+        _print_tuning(tuning, sympson_hetter)
     _print_report(metrics, seconds)
     if out_dir is None:
         return
@@ -507,6 +548,8 @@ def simulate(
         "theta_mean": theta_mean,
         "theta_sd": theta_sd,
         "randomesque": randomesque if mode is Mode.adaptive else None,
+        "min_length": (min_length or 1) if mode is Mode.adaptive else None,
+        "sympson_hetter": sympson_hetter,
         "seed": seed,
     }
     report = {
@@ -517,9 +560,94 @@ def simulate(
         "exposure": {
             item_id: float(r) for item_id, r in zip(bank.ids, study.exposure, strict=True)
         },
+        "sympson_hetter": None if tuning is None else _tuning_report(tuning, bank),
     }
     for path in _write_outputs(out_dir, bank, study, form, report):
         out.print(f"wrote {path}", highlight=False)
+
+
+_THETA_LIMIT = 4.0  # the range a live form's cut may take (``irt_scoring.check_cut``)
+
+
+def _check_options(
+    *,
+    mode: Mode,
+    max_items: int,
+    se_target: float,
+    cut_theta: float | None,
+    theta_mean: float,
+    theta_sd: float,
+    min_length: int | None,
+    sympson_hetter: float | None,
+) -> None:
+    """Refuse, naming the option, any number that would make the study meaningless: NaN or an
+    infinity would otherwise print plausible-looking metrics or write invalid JSON."""
+    numbers = {
+        "--se-target": se_target,
+        "--cut-theta": cut_theta,
+        "--theta-mean": theta_mean,
+        "--theta-sd": theta_sd,
+        "--sympson-hetter": sympson_hetter,
+    }
+    for name, value in numbers.items():
+        if value is not None and not math.isfinite(value):
+            raise _fail(f"{name} must be a finite number (got {value})")
+    if theta_sd <= 0:
+        raise _fail(f"--theta-sd must be positive (got {theta_sd:g})")
+    if se_target <= 0:
+        raise _fail(f"--se-target must be positive (got {se_target:g})")
+    if cut_theta is not None and not -_THETA_LIMIT <= cut_theta <= _THETA_LIMIT:
+        raise _fail(
+            f"--cut-theta must lie between {-_THETA_LIMIT:g} and {_THETA_LIMIT:g} "
+            f"(got {cut_theta:g})"
+        )
+    if sympson_hetter is not None and not 0 < sympson_hetter <= 1:
+        raise _fail(f"--sympson-hetter must lie in (0, 1] (got {sympson_hetter:g})")
+    if mode is Mode.fixed:
+        for name, given in (("--min-length", min_length), ("--sympson-hetter", sympson_hetter)):
+            if given is not None:
+                raise _fail(f"{name} applies to --mode adaptive only")
+    if min_length is not None and min_length > max_items:
+        raise _fail(f"--min-length ({min_length}) must not exceed --max-items ({max_items})")
+
+
+def _tune_exposure(
+    selector: AdaptiveSelector, stopping: StoppingRule, r_max: float, seed: int
+) -> ExposureCalibration:
+    """As a live form is tuned: N(0, 1) candidates, drawn apart from the studied ones."""
+    return sympson_hetter_parameters(
+        selector,
+        stopping,
+        r_max=r_max,
+        n_examinees=FORM_TUNING_EXAMINEES,
+        rounds=FORM_TUNING_ROUNDS,
+        rng=np.random.default_rng([seed, 1]),
+    )
+
+
+def _print_tuning(tuning: ExposureCalibration, r_max: float | None) -> None:
+    rounds = " -> ".join(f"{value:.3f}" for value in tuning.max_exposure_by_round)
+    state = "converged" if tuning.converged else "did NOT converge"
+    limited = int(np.sum(tuning.parameters < 1.0))
+    out.print(
+        f"Sympson-Hetter target {r_max:g}: {state} in {len(tuning.max_exposure_by_round)} "
+        f"round(s) on {FORM_TUNING_EXAMINEES} candidates (max exposure {rounds}); "
+        f"{limited} item(s) with K < 1",
+        highlight=False,
+    )
+
+
+def _tuning_report(tuning: ExposureCalibration, bank: Bank) -> dict[str, Any]:
+    return {
+        "converged": tuning.converged,
+        "examinees": FORM_TUNING_EXAMINEES,
+        "max_exposure_by_round": list(tuning.max_exposure_by_round),
+        "mean_length": tuning.mean_length,
+        "fallback_rate": tuning.fallback_rate,
+        "parameters": {
+            item_id: float(k) for item_id, k in zip(bank.ids, tuning.parameters, strict=True)
+        },
+    }
 
 
 def register(exams_app: typer.Typer) -> None:

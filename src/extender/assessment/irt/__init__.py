@@ -30,7 +30,12 @@ from extender.assessment.irt.calibration import (
     calibrate_grm,
     calibrate_rasch,
 )
-from extender.assessment.irt.exposure import ExposureCalibration, sympson_hetter_parameters
+from extender.assessment.irt.exposure import (
+    ExposureCalibration,
+    InfeasibleExposureTarget,
+    check_exposure_target,
+    sympson_hetter_parameters,
+)
 from extender.assessment.irt.fit import ItemFit, PersonFit, item_fit, person_fit
 from extender.assessment.irt.models import (
     NORMAL_OGIVE_D,
@@ -46,6 +51,7 @@ from extender.assessment.irt.models import (
     test_information,
 )
 from extender.assessment.irt.plots import exposure_histogram_svg, icc_svg, test_information_svg
+from extender.assessment.irt.procedure import AdaptiveProcedure, Decision
 from extender.assessment.irt.quadrature import Quadrature, normal_quadrature
 from extender.assessment.irt.responses import ResponseMatrix, prepare_responses
 from extender.assessment.irt.scales import (
@@ -66,6 +72,7 @@ from extender.assessment.irt.simulation import (
     AdaptiveOutcome,
     SimulationReport,
     run_adaptive_test,
+    run_procedure,
     simulate_responses,
     simulation_study,
 )
@@ -82,14 +89,17 @@ __all__ = [
     "SPRT",
     "AbilityEstimates",
     "AdaptiveOutcome",
+    "AdaptiveProcedure",
     "AdaptiveSelector",
     "AdaptiveTest",
     "CalibrationResult",
     "Convergence",
     "CutScore",
     "D",
+    "Decision",
     "ExposureCalibration",
     "GradedItems",
+    "InfeasibleExposureTarget",
     "IrtInputError",
     "ItemFit",
     "ItemParameters",
@@ -108,6 +118,7 @@ __all__ = [
     "calibrate_3pl",
     "calibrate_grm",
     "calibrate_rasch",
+    "check_exposure_target",
     "convert_cut_score",
     "estimate_eap",
     "estimate_map",
@@ -124,6 +135,7 @@ __all__ = [
     "prepare_responses",
     "probability",
     "run_adaptive_test",
+    "run_procedure",
     "simulate_responses",
     "simulation_study",
     "sprt_log_likelihood_ratio",

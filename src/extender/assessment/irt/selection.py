@@ -8,16 +8,25 @@ bank, so a delivery server can afford it on every request.
 
 Rules, in the order they are applied:
 
-1. An item already administered, an enemy of one already administered, or one that lost its
-   Sympson-Hetter lottery for this examinee is never offered again.
+1. An item already administered, or an enemy of one already administered, is never offered
+   again. The others are *eligible*.
 2. Content balancing (when a blueprint is given): the next item comes from the domain whose
    count lags its target share the most, ``target_d * (n + 1) - count_d``, among domains with
-   items left. Domains missing from the blueprint have target 0 and are used only when every
-   blueprint domain is exhausted.
-3. Within the domain, the most informative item at the current theta, or one drawn uniformly
-   from the ``randomesque`` most informative.
+   eligible items left. Domains missing from the blueprint have target 0 and are used only when
+   every blueprint domain is exhausted. The exposure lottery never changes this choice.
+3. Within the domain, the most informative eligible item at the current theta that has not lost
+   a lottery in this test, or one drawn uniformly from the ``randomesque`` most informative.
 4. Sympson-Hetter: the chosen item is administered with probability ``K_i``; otherwise it is
-   retired for this examinee and step 2 runs again.
+   *passed over* for the rest of this test (recorded in ``AdaptiveTest.passed_over``) and step
+   3 runs again.
+5. Fallback ("Sympson-Hetter with a fallback"): when every eligible item of the domain has been
+   passed over, the most informative of them is administered without a lottery. A test
+   therefore ends for lack of items (``next_item`` returns None) only when no item is eligible
+   by the content and enemy rules, never because the lottery ran out of candidates.
+
+A test is a pure function of its stored record: ``resume`` replays the administered items,
+their responses *and the items passed over*, so a test rebuilt step by step (as live delivery
+does) follows the same rules the exposure parameters were tuned under in simulation.
 """
 
 from __future__ import annotations
@@ -47,14 +56,18 @@ _GRID_BOUND = 5.0
 class AdaptiveTest:
     """One examinee's adaptive test in progress; cheap to create, owned by one session.
 
-    ``theta`` and ``se`` are the EAP and posterior SD after the responses so far. ``selected``
-    logs every pick ``next_item`` made, including items that then lost the Sympson-Hetter
-    lottery (and a repeat if it is asked twice before ``record``); simulations use it to
-    estimate selection rates.
+    ``theta`` and ``se`` are the EAP and posterior SD after the responses so far. ``available``
+    marks the eligible items (neither administered nor an enemy of one administered) and
+    ``remaining`` counts them per domain; ``passed`` marks items that lost their exposure lottery
+    in this test, listed in order in ``passed_over``. ``selected`` logs every item put to the
+    lottery (or, without exposure control, every pick; a repeat if ``next_item`` is asked twice
+    before ``record``) and ``fallbacks`` the passed-over items administered by the fallback
+    rule; simulations use both to tune Sympson-Hetter parameters.
     """
 
     rng: np.random.Generator
     available: BoolArray
+    passed: BoolArray
     remaining: list[int]
     counts: list[int]
     log_posterior: FloatArray
@@ -62,7 +75,9 @@ class AdaptiveTest:
     se: float
     administered: list[int] = field(default_factory=list)
     responses: list[int] = field(default_factory=list)
+    passed_over: list[int] = field(default_factory=list)
     selected: list[int] = field(default_factory=list)
+    fallbacks: list[int] = field(default_factory=list)
 
     @property
     def length(self) -> int:
@@ -130,6 +145,7 @@ class AdaptiveSelector:
         return AdaptiveTest(
             rng=generator,
             available=np.ones(self.items.n_items, dtype=bool),
+            passed=np.zeros(self.items.n_items, dtype=bool),
             remaining=list(self._domain_sizes),
             counts=[0] * len(self._domain_names),
             log_posterior=log_post,
@@ -142,38 +158,53 @@ class AdaptiveSelector:
         administered: Sequence[int],
         responses: Sequence[int],
         rng: np.random.Generator | int | None = None,
+        *,
+        passed_over: Iterable[int] = (),
     ) -> AdaptiveTest:
-        """Rebuild a test from stored items and responses (e.g. after a server restart).
+        """Rebuild a test from its stored record (e.g. at every step of live delivery).
 
-        Only administered items and their enemies are retired again; items that had lost the
-        Sympson-Hetter lottery become eligible once more, which errs on the side of choice.
+        ``passed_over`` lists the items that lost their Sympson-Hetter lottery earlier in this
+        test; they stay passed over, exactly as in an uninterrupted (simulated) test, so the
+        exposure parameters mean the same thing live as where they were tuned.
         """
         if len(administered) != len(responses):
             raise IrtInputError("administered items and responses differ in length")
         test = self.start(rng)
         for item, response in zip(administered, responses, strict=True):
-            self.record(test, item, response)
+            self._apply(test, item, response)
+        test.theta, test.se = self._eap(test.log_posterior)
+        for item in passed_over:
+            self._pass_over(test, self._check_item(item))
         return test
 
     def next_item(self, test: AdaptiveTest, theta: float | None = None) -> int | None:
-        """The item to give next at ``theta`` (default: the test's EAP), or None if none is left."""
+        """The item to give next at ``theta`` (default: the test's EAP), or None when no item is
+        eligible by the content and enemy rules (see the module docstring for the rules)."""
         position = ((test.theta if theta is None else theta) - self._grid_low) / _GRID_STEP
         info = self._info[min(max(int(position + 0.5), 0), self._grid_last)]
+        eligible = self._candidates(test)
+        if eligible is None:
+            return None
         while True:
-            candidates = self._candidates(test)
-            if candidates is None:
-                return None
+            candidates = eligible & ~test.passed
+            if not candidates.any():
+                # Every eligible item of the domain lost its lottery: the best of them is given.
+                item = int(np.where(eligible, info, -1.0).argmax())
+                test.fallbacks.append(item)
+                return item
             item = self._most_informative(candidates, info, test.rng)
             test.selected.append(item)
             if self.exposure is None or test.rng.random() < self.exposure[item]:
                 return item
-            self._retire(test, item)
+            self._pass_over(test, item)
 
     def record(self, test: AdaptiveTest, item: int, response: int) -> None:
         """Score one response: update availability, content counts and the EAP."""
-        item = int(item)
-        if not 0 <= item < self.items.n_items:
-            raise IrtInputError(f"item {item} is not in the bank")
+        self._apply(test, item, response)
+        test.theta, test.se = self._eap(test.log_posterior)
+
+    def _apply(self, test: AdaptiveTest, item: int, response: int) -> None:
+        item = self._check_item(item)
         if item in test.administered:
             raise IrtInputError(f"item {item} was already administered")
         if any(int(enemy) in test.administered for enemy in self._enemies[item]):
@@ -187,7 +218,17 @@ class AdaptiveSelector:
         for enemy in self._enemies[item]:
             self._retire(test, int(enemy))
         test.log_posterior += self._log_probs[item, int(response)]
-        test.theta, test.se = self._eap(test.log_posterior)
+
+    def _check_item(self, item: int) -> int:
+        item = int(item)
+        if not 0 <= item < self.items.n_items:
+            raise IrtInputError(f"item {item} is not in the bank")
+        return item
+
+    def _pass_over(self, test: AdaptiveTest, item: int) -> None:
+        if not test.passed[item]:
+            test.passed[item] = True
+            test.passed_over.append(item)
 
     def _retire(self, test: AdaptiveTest, item: int) -> None:
         if test.available[item]:

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from extender.assessment.irt.models import FloatArray, IntArray, IrtInputError, ItemSet
+from extender.assessment.irt.procedure import AdaptiveProcedure
 from extender.assessment.irt.scoring import estimate_eap
 from extender.assessment.irt.selection import AdaptiveSelector, AdaptiveTest
 from extender.assessment.irt.stopping import StoppingRule, StopReason
@@ -24,6 +25,7 @@ __all__ = [
     "AdaptiveOutcome",
     "SimulationReport",
     "run_adaptive_test",
+    "run_procedure",
     "simulate_responses",
     "simulation_study",
 ]
@@ -58,7 +60,10 @@ def simulate_responses(
 
 @dataclass(frozen=True)
 class AdaptiveOutcome:
-    """One simulated adaptive test: what was given, the final estimate, and why it stopped."""
+    """One simulated adaptive test: what was given, the final estimate, and why it stopped.
+
+    ``selected`` lists the items put to the exposure lottery, ``passed_over`` those that lost
+    it and ``fallbacks`` the passed-over items given anyway by the fallback rule."""
 
     administered: tuple[int, ...]
     responses: tuple[int, ...]
@@ -67,6 +72,8 @@ class AdaptiveOutcome:
     se: float
     stop_reason: StopReason
     passed: bool | None
+    passed_over: tuple[int, ...] = ()
+    fallbacks: tuple[int, ...] = ()
 
 
 def run_adaptive_test(
@@ -78,23 +85,31 @@ def run_adaptive_test(
     cut: float | None = None,
 ) -> AdaptiveOutcome:
     """Give one simulated examinee an adaptive test; ``passed`` uses the SPRT or ``cut``."""
+    return run_procedure(AdaptiveProcedure(selector, stopping), true_theta, rng, cut=cut)
+
+
+def run_procedure(
+    procedure: AdaptiveProcedure,
+    true_theta: float,
+    rng: np.random.Generator | int | None = None,
+    *,
+    cut: float | None = None,
+) -> AdaptiveOutcome:
+    """:func:`run_adaptive_test` with a prebuilt procedure (reused across examinees).
+
+    Every decision is :meth:`AdaptiveProcedure.step`, the function live delivery calls."""
     generator = _generator(rng)
+    selector = procedure.selector
     test = selector.start(generator)
     cumulative = np.cumsum(selector.items.category_probabilities(true_theta)[0], axis=1)
-    table = stopping.sprt.ratio_table(selector.items) if stopping.sprt is not None else None
-    log_ratio = 0.0
-    reason = stopping.reason(0, test.se)
-    while reason is None:
-        item = selector.next_item(test)
-        if item is None:
-            reason = "exhausted"
+    while True:
+        decision = procedure.step(test)
+        if decision.item is None:
             break
-        response = int((generator.random() > cumulative[item, :-1]).sum())
-        selector.record(test, item, response)
-        if table is not None:
-            log_ratio += float(table[item, response])
-        reason = stopping.reason(test.length, test.se, log_ratio)
-    return _outcome(test, reason, stopping, cut)
+        response = int((generator.random() > cumulative[decision.item, :-1]).sum())
+        selector.record(test, decision.item, response)
+    assert decision.stop is not None
+    return _outcome(test, decision.stop, procedure.stopping, cut)
 
 
 def _outcome(
@@ -114,12 +129,18 @@ def _outcome(
         se=test.se,
         stop_reason=reason,
         passed=passed,
+        passed_over=tuple(test.passed_over),
+        fallbacks=tuple(test.fallbacks),
     )
 
 
 @dataclass(frozen=True)
 class SimulationReport:
-    """Recovery and operating characteristics of one test design on simulated examinees."""
+    """Recovery and operating characteristics of one test design on simulated examinees.
+
+    ``exposure_rates`` is the share of examinees given each item, ``selection_rates`` the share
+    whose test put it to the exposure lottery, ``fallback_rates`` the share given it by the
+    fallback rule after it had lost the lottery."""
 
     true_theta: FloatArray
     estimated_theta: FloatArray
@@ -132,6 +153,7 @@ class SimulationReport:
     max_exposure: float
     classification_accuracy: float | None
     stop_reasons: dict[str, int]
+    fallback_rates: FloatArray
 
 
 def simulation_study(
@@ -166,13 +188,16 @@ def simulation_study(
     assert selector is not None
     rule = stopping or StoppingRule()
     effective_cut = cut if cut is not None else (rule.sprt.cut if rule.sprt else None)
-    outcomes = [run_adaptive_test(selector, float(t), rule, generator, cut=cut) for t in thetas]
+    procedure = AdaptiveProcedure(selector, rule)
+    outcomes = [run_procedure(procedure, float(t), generator, cut=cut) for t in thetas]
     n_items = selector.items.n_items
     given = np.zeros(n_items)
     chosen = np.zeros(n_items)
+    fallen_back = np.zeros(n_items)
     for outcome in outcomes:
         given[list(outcome.administered)] += 1
         np.add.at(chosen, list(outcome.selected), 1)
+        fallen_back[list(outcome.fallbacks)] += 1
     estimates = np.array([outcome.theta for outcome in outcomes])
     passed = [outcome.passed for outcome in outcomes]
     reasons: dict[str, int] = {}
@@ -186,6 +211,7 @@ def simulation_study(
         chosen / max(len(outcomes), 1),
         _accuracy(thetas, passed, effective_cut),
         reasons,
+        fallen_back / max(len(outcomes), 1),
     )
 
 
@@ -208,6 +234,7 @@ def _fixed_form_study(
         exposure.copy(),
         _accuracy(thetas, passed, cut),
         {"max_length": int(thetas.shape[0])},
+        np.zeros(items.n_items),
     )
 
 
@@ -226,6 +253,7 @@ def _report(
     selection: FloatArray,
     accuracy: float | None,
     reasons: dict[str, int],
+    fallbacks: FloatArray,
 ) -> SimulationReport:
     error = estimates - thetas
     return SimulationReport(
@@ -240,4 +268,5 @@ def _report(
         max_exposure=float(exposure.max(initial=0.0)),
         classification_accuracy=accuracy,
         stop_reasons=reasons,
+        fallback_rates=fallbacks,
     )
