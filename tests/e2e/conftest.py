@@ -63,6 +63,9 @@ def server_env(home: Path, database: str, port: int) -> dict[str, str]:
     }
 
 
+SERVER_START_SECONDS = 120
+
+
 def start_server(home: Path, database: str, port: int) -> subprocess.Popen[bytes]:
     """Start `extender serve` and wait until /healthz answers."""
     log = (home / f"server-{port}.log").open("a")
@@ -72,15 +75,21 @@ def start_server(home: Path, database: str, port: int) -> subprocess.Popen[bytes
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    for _ in range(150):
+    # A deadline, not a count of tries: on a loaded 2-core machine importing the app alone
+    # can take longer than 15 s, and a server that has exited is reported at once.
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline and server.poll() is None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
                 if r.status == 200:
                     return server
         except OSError:
-            time.sleep(0.1)
+            time.sleep(0.2)
+    state = "exited" if server.poll() is not None else "did not answer /healthz"
     server.kill()
-    raise RuntimeError(f"server did not start; see {home}/server-{port}.log")
+    raise RuntimeError(
+        f"server {state} within {SERVER_START_SECONDS} s; see {home}/server-{port}.log"
+    )
 
 
 @pytest.fixture(scope="session")
