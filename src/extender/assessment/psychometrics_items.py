@@ -147,14 +147,21 @@ def analyze_items(
 def _responses(x: FloatArray, fraction: float) -> _Responses:
     presented = ~np.isnan(x)
     totals = np.nansum(x, axis=1)
-    n = x.shape[0]
+    upper, lower = extreme_groups(totals, fraction)
+    return _Responses(x, presented, totals, upper, lower)
+
+
+def extreme_groups(scores: FloatArray, fraction: float) -> tuple[BoolArray, BoolArray]:
+    """Masks of the upper and lower groups: the ``fraction`` of candidates (rounded, at
+    least one, at most half) with the highest and the lowest ``scores``, ties by order."""
+    n = scores.shape[0]
     size = min(max(1, int(np.floor(fraction * n + 0.5))), n // 2)
-    order = np.argsort(totals, kind="stable")
+    order = np.argsort(scores, kind="stable")
     lower = np.zeros(n, dtype=bool)
     upper = np.zeros(n, dtype=bool)
     lower[order[:size]] = True
     upper[order[n - size :]] = True
-    return _Responses(x, presented, totals, upper, lower)
+    return upper, lower
 
 
 def _checked_times(times: ArrayLike, responses: _Responses) -> FloatArray:

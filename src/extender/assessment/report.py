@@ -36,6 +36,7 @@ from extender.assessment.psychometrics_common import (
     group_mean,
 )
 from extender.assessment.psychometrics_distractors import option_statistics
+from extender.assessment.psychometrics_items import extreme_groups
 from extender.errors import Conflict
 
 # Scaled scores (100-500) are plotted in bins of this width; 300 (the cut) starts a bin.
@@ -272,13 +273,7 @@ def _adaptive_items(
     theta, upper/lower groups by theta, distractors, time, and the model-expected p."""
     labels, key, options = _option_inputs(data)
     scored, times = data.scored, data.times
-    n = theta.shape[0]
-    size = min(max(1, int(np.floor(GROUP_FRACTION * n + 0.5))), n // 2)
-    order = np.argsort(theta, kind="stable")
-    lower = np.zeros(n, dtype=bool)
-    upper = np.zeros(n, dtype=bool)
-    lower[order[:size]] = True
-    upper[order[n - size :]] = True
+    upper, lower = extreme_groups(theta, GROUP_FRACTION)
     probability = params.probability(theta)
     items: list[ctt.ItemStatistics] = []
     expected: list[float] = []
@@ -327,7 +322,7 @@ def _adaptive_items(
                 flags=flags,
             )
         )
-    return ctt.ItemAnalysis(tuple(items), size, 0.0, 1.0, 0.0), expected
+    return ctt.ItemAnalysis(tuple(items), int(upper.sum()), 0.0, 1.0, 0.0), expected
 
 
 def _adaptive_flags(

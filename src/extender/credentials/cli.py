@@ -23,6 +23,7 @@ from extender.db import get_engine, session_factory, unit_of_work
 from extender.errors import DomainError
 
 if TYPE_CHECKING:
+    from extender.credentials.vc.keys import IssuerKey
     from extender.credentials.vc.verify import VerificationReport
 
 app = typer.Typer(help="Credentials commands.", no_args_is_help=True)
@@ -136,6 +137,23 @@ def _print_report(report: VerificationReport) -> NoReturn:
     raise typer.Exit(code=0 if report.valid else 1)
 
 
+def _offline_inputs(
+    keys: Path | None, status_list: list[Path]
+) -> tuple[dict[str, IssuerKey], list[dict[str, Any]]]:
+    """The issuer keys and signed status lists given for --offline verification."""
+    from extender.credentials import verification
+
+    assert keys is not None
+    try:
+        key_set = verification.keys_from_jwks(_read_json(keys, "key file"))
+    except verification.OfflineInputError as exc:
+        _fail(str(exc))
+    lists = [_read_json(p, "status list file") for p in status_list]
+    if not all(isinstance(d, dict) for d in lists):
+        _fail("a status list file is not a JSON object")
+    return key_set, lists
+
+
 def _verify_transcript(
     document: dict[str, Any], offline: bool, keys: Path | None, status_list: list[Path]
 ) -> NoReturn:
@@ -144,14 +162,7 @@ def _verify_transcript(
     from extender.credentials import issuer, transcript, verification
 
     if offline:
-        assert keys is not None
-        try:
-            key_set = verification.keys_from_jwks(_read_json(keys, "key file"))
-        except verification.OfflineInputError as exc:
-            _fail(str(exc))
-        lists = [_read_json(p, "status list file") for p in status_list]
-        if not all(isinstance(d, dict) for d in lists):
-            _fail("a status list file is not a JSON object")
+        key_set, lists = _offline_inputs(keys, status_list)
         resolve_key, _ = verification.offline_resolvers(key_set, lists)
         method = str((document.get("proof") or {}).get("verificationMethod", ""))
         report = transcript.verify_transcript(
@@ -204,14 +215,7 @@ def verify(
     if early is not None:
         _print_report(early)
     if offline:
-        assert keys is not None
-        try:
-            key_set = verification.keys_from_jwks(_read_json(keys, "key file"))
-        except verification.OfflineInputError as exc:
-            _fail(str(exc))
-        lists = [_read_json(p, "status list file") for p in status_list]
-        if not all(isinstance(d, dict) for d in lists):
-            _fail("a status list file is not a JSON object")
+        key_set, lists = _offline_inputs(keys, status_list)
         report = verification.verify_offline(document, key_set, lists)
     else:
         try:
